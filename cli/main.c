@@ -1,0 +1,152 @@
+/*
+ * main.c - wardfs: git-style dispatch to the subcommands.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "rules/banned.h"
+
+#ifndef WARDFS_VERSION
+#define WARDFS_VERSION "0.1.0"
+#endif
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "mount", cmd_mount, "start (or resume) a guarded session" },
+	{ "umount", cmd_umount, "unmount a session, keep its changes" },
+	{ "status", cmd_status, "sessions, mounts and change counts" },
+	{ "rules", cmd_rules, "which rule decides a path, and why" },
+};
+
+static void vreport(const char *prefix, const char *fmt, va_list ap,
+		    const char *suffix)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	if (suffix) {
+		fputs(": ", stderr);
+		fputs(suffix, stderr);
+	}
+	fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("wardfs: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void cli_error_errno(const char *fmt, ...)
+{
+	const char *why = strerror(errno);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("wardfs: ", fmt, ap, why);
+	va_end(ap);
+}
+
+void cli_hint(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("hint: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+int cli_usage(const char *const *usage, int help)
+{
+	FILE *out = help ? stdout : stderr;
+
+	for (; *usage; usage++)
+		fprintf(out, "%s\n", *usage);
+	return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+int cli_finish(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error_errno("cannot write output");
+		return CLI_EXIT_FAIL;
+	}
+	return status;
+}
+
+static void print_help(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: wardfs [--version] [--help] <command> "
+		"[<args>]\n\n"
+		"wardfs gives an AI coding agent a guarded copy of a project:\n"
+		"secrets are invisible and every write lands in a private\n"
+		"layer until you review and accept it.\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "   %-10s %s\n", commands[i].name,
+			commands[i].help);
+	fprintf(out, "\n'wardfs help <command>' or 'wardfs <command> --help' "
+		"shows a command's options.\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	if (argc < 2) {
+		print_help(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
+		printf("wardfs %s\n", WARDFS_VERSION);
+		return cli_finish(CLI_EXIT_OK);
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_help(stdout);
+		return cli_finish(CLI_EXIT_OK);
+	}
+	if (strcmp(argv[1], "help") == 0) {
+		char *help_argv[] = { argv[2], (char *)"--help", NULL };
+
+		if (argc < 3) {
+			print_help(stdout);
+			return cli_finish(CLI_EXIT_OK);
+		}
+		cmd = find_command(argv[2]);
+		if (!cmd) {
+			cli_error("'%s' is not a wardfs command", argv[2]);
+			return CLI_EXIT_USAGE;
+		}
+		return cli_finish(cmd->fn(2, help_argv));
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		cli_error("'%s' is not a wardfs command", argv[1]);
+		cli_hint("see 'wardfs --help'");
+		return CLI_EXIT_USAGE;
+	}
+	return cli_finish(cmd->fn(argc - 1, argv + 1));
+}

@@ -1,0 +1,87 @@
+/*
+ * fs.h - the guarded filesystem: a FUSE overlay of a project.
+ *
+ * The merged view is the session's upper (copy-on-write) directory over the
+ * project (lower), minus what the policy hides.  The lower is only ever
+ * read; every change lands in the upper:
+ *
+ *   - a new or modified file, directory or symlink is an ordinary entry at
+ *     the same relative path in the upper;
+ *   - a deleted lower entry is a whiteout: a character device 0/0 of the
+ *     same name;
+ *   - a directory whose lower contents are masked (recreated over a deleted
+ *     one, or moved) holds a whiteout named FS_OPAQUE_MARKER.
+ *
+ * Files are first built in the work directory (same filesystem as the
+ * upper) and renamed into place, so no half-written copy is ever visible.
+ */
+#ifndef WARDFS_FS_H
+#define WARDFS_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rules;
+struct fs;
+
+#define FS_OPAQUE_MARKER ".wh..wh..opq"
+
+enum fs_log_level {
+	FS_LOG_ERROR,
+	FS_LOG_WARN,
+	FS_LOG_INFO,
+	FS_LOG_DEBUG,
+};
+
+struct fs_options {
+	const char *lower;	/* the project directory */
+	const char *upper;	/* the session's copy-on-write directory */
+	const char *work;	/* scratch directory on the upper's filesystem */
+	/* The policy; borrowed, must outlive the struct fs.  May be NULL. */
+	const struct rules *rules;
+	/* Kernel entry/attribute cache lifetime in seconds. */
+	double timeout;
+	/* Lower entries with this device and inode are hidden (the state
+	 * directory, when it lies inside the project). */
+	uint64_t hide_dev, hide_ino;
+	/* Where messages go; NULL drops them.  level is an fs_log_level. */
+	void (*log)(int level, const char *msg, void *payload);
+	void *payload;
+	/* Print every request (debug). */
+	int debug;
+};
+#define FS_OPTIONS_INIT { NULL, NULL, NULL, NULL, 1.0, 0, 0, NULL, NULL, 0 }
+
+/*
+ * Open the layers and prepare a filesystem.  Returns 0, or -errno with a
+ * message in err naming the layer that failed.  *out is freed by fs_free().
+ */
+int fs_new(struct fs **out, const struct fs_options *opts,
+	   char *err, size_t errsz);
+
+/*
+ * Mount at mountpoint.  fuse_opts is a comma-separated list of extra
+ * libfuse mount options (may be NULL); nosuid and nodev are always set.
+ * Returns 0 or -1 with err filled.
+ */
+int fs_mount(struct fs *fs, const char *mountpoint, const char *fuse_opts,
+	     char *err, size_t errsz);
+
+/*
+ * Serve requests until the filesystem is unmounted or SIGTERM/SIGINT/SIGHUP
+ * arrives (then unmount).  Returns 0 on a clean end.
+ */
+int fs_serve(struct fs *fs);
+
+/* Unmount (when mounted) and free; fs_free(NULL) is a no-op. */
+void fs_free(struct fs *fs);
+
+/*
+ * Count the changed paths recorded in an upper directory: files, symlinks,
+ * whiteouts and directories that are new or opaque.  lower is the project
+ * (to tell new directories from copied-up ones).  Returns the count or
+ * -errno.
+ */
+long fs_count_changes(const char *upper, const char *lower);
+
+#endif

@@ -1,0 +1,516 @@
+/*
+ * node.c - names in the merged view: the node table, lookup, stat.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fs/fs_int.h"
+#include "rules/banned.h"
+
+struct fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+struct node *node_of_ino(struct fs *fs, fuse_ino_t ino)
+{
+	if (ino == FUSE_ROOT_ID)
+		return &fs->root;
+	return (struct node *)(uintptr_t)ino;
+}
+
+struct node *node_of(fuse_req_t req, fuse_ino_t ino)
+{
+	return node_of_ino(fs_of(req), ino);
+}
+
+fuse_ino_t node_id(struct fs *fs, struct node *n)
+{
+	if (n == &fs->root)
+		return FUSE_ROOT_ID;
+	return (fuse_ino_t)(uintptr_t)n;
+}
+
+static size_t hash_of(const struct node *parent, const char *name)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(uintptr_t)parent;
+
+	for (; *name; name++) {
+		h ^= (unsigned char)*name;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)(h ^ (h >> 29));
+}
+
+int node_table_init(struct fs *fs)
+{
+	fs->table_size = 4096;
+	fs->table = calloc(fs->table_size, sizeof(*fs->table));
+	if (!fs->table)
+		return -ENOMEM;
+	return 0;
+}
+
+static void node_free(struct node *n)
+{
+	if (n->ufd >= 0)
+		close(n->ufd);
+	if (n->lfd >= 0)
+		close(n->lfd);
+	free(n->name);
+	free(n);
+}
+
+void node_table_release(struct fs *fs)
+{
+	size_t i;
+
+	/* Children before parents does not matter: nothing is counted now. */
+	for (i = 0; i < fs->table_size && fs->table; i++) {
+		struct node *n = fs->table[i], *next;
+
+		for (; n; n = next) {
+			next = n->hnext;
+			node_free(n);
+		}
+	}
+	free(fs->table);
+	fs->table = NULL;
+}
+
+static void table_grow(struct fs *fs)
+{
+	size_t size = fs->table_size * 2, i;
+	struct node **table = calloc(size, sizeof(*table));
+
+	if (!table)
+		return;	/* longer chains, still correct */
+	for (i = 0; i < fs->table_size; i++) {
+		struct node *n = fs->table[i], *next;
+
+		for (; n; n = next) {
+			size_t h = hash_of(n->parent, n->name) & (size - 1);
+
+			next = n->hnext;
+			n->hnext = table[h];
+			table[h] = n;
+		}
+	}
+	free(fs->table);
+	fs->table = table;
+	fs->table_size = size;
+}
+
+/* Called with table_lock held. */
+static struct node *table_find(struct fs *fs, struct node *parent,
+			       const char *name)
+{
+	struct node *n = fs->table[hash_of(parent, name) &
+				   (fs->table_size - 1)];
+
+	for (; n; n = n->hnext)
+		if (n->parent == parent && strcmp(n->name, name) == 0)
+			return n;
+	return NULL;
+}
+
+/* Called with table_lock held. */
+static void table_insert(struct fs *fs, struct node *n)
+{
+	size_t h;
+
+	if (fs->table_count >= fs->table_size)
+		table_grow(fs);
+	h = hash_of(n->parent, n->name) & (fs->table_size - 1);
+	n->hnext = fs->table[h];
+	fs->table[h] = n;
+	n->hashed = 1;
+	fs->table_count++;
+}
+
+/* Called with table_lock held. */
+static void table_remove(struct fs *fs, struct node *n)
+{
+	struct node **p;
+
+	if (!n->hashed)
+		return;
+	p = &fs->table[hash_of(n->parent, n->name) & (fs->table_size - 1)];
+	for (; *p; p = &(*p)->hnext) {
+		if (*p == n) {
+			*p = n->hnext;
+			break;
+		}
+	}
+	n->hashed = 0;
+	n->hnext = NULL;
+	fs->table_count--;
+}
+
+struct node *node_find(struct fs *fs, struct node *parent, const char *name)
+{
+	struct node *n;
+
+	pthread_mutex_lock(&fs->table_lock);
+	n = table_find(fs, parent, name);
+	if (n)
+		n->nlookup++;
+	pthread_mutex_unlock(&fs->table_lock);
+	return n;
+}
+
+void node_unhash(struct fs *fs, struct node *n)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	table_remove(fs, n);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+/* Called with table_lock held: free n and every parent it kept alive. */
+static void release_chain(struct fs *fs, struct node *n)
+{
+	while (n && n != &fs->root && n->nlookup == 0 && n->nchildren == 0) {
+		struct node *parent = n->parent;
+
+		table_remove(fs, n);
+		node_free(n);
+		if (!parent)
+			break;
+		parent->nchildren--;
+		n = parent;
+	}
+}
+
+void node_rehash(struct fs *fs, struct node *n, struct node *parent,
+		 const char *name)
+{
+	char *copy = strdup(name);
+	struct node *old;
+
+	pthread_mutex_lock(&fs->table_lock);
+	table_remove(fs, n);
+	old = n->parent;
+	if (copy) {
+		free(n->name);
+		n->name = copy;
+	}
+	if (old != parent) {
+		parent->nchildren++;
+		n->parent = parent;
+		old->nchildren--;
+		release_chain(fs, old);
+	}
+	table_insert(fs, n);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+void node_forget(struct fs *fs, struct node *n, uint64_t nlookup)
+{
+	if (n == &fs->root)
+		return;
+	pthread_mutex_lock(&fs->table_lock);
+	n->nlookup = nlookup > n->nlookup ? 0 : n->nlookup - nlookup;
+	release_chain(fs, n);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+char *node_path(struct fs *fs, struct node *parent, const char *name)
+{
+	size_t len = 0, pos, l;
+	struct node *n;
+	char *buf;
+
+	pthread_mutex_lock(&fs->table_lock);
+	for (n = parent; n && n != &fs->root; n = n->parent)
+		len += strlen(n->name) + 1;
+	if (name)
+		len += strlen(name) + 1;
+	buf = malloc(len + 1);
+	if (!buf)
+		goto out;
+	/* Fill from the end; each component is preceded by a '/'. */
+	pos = len;
+	buf[pos] = '\0';
+	if (name) {
+		l = strlen(name);
+		pos -= l;
+		memcpy(buf + pos, name, l);
+		buf[--pos] = '/';
+	}
+	for (n = parent; n && n != &fs->root; n = n->parent) {
+		l = strlen(n->name);
+		pos -= l;
+		memcpy(buf + pos, n->name, l);
+		buf[--pos] = '/';
+	}
+out:
+	pthread_mutex_unlock(&fs->table_lock);
+	if (buf && len > 0)
+		memmove(buf, buf + 1, len);
+	return buf;
+}
+
+void node_foreach_descendant(struct fs *fs, struct node *dir,
+			     void (*fn)(struct node *n, void *payload),
+			     void *payload)
+{
+	size_t i;
+
+	pthread_mutex_lock(&fs->table_lock);
+	for (i = 0; i < fs->table_size; i++) {
+		struct node *n = fs->table[i];
+
+		for (; n; n = n->hnext) {
+			struct node *p;
+
+			for (p = n->parent; p && p != dir; p = p->parent)
+				;
+			if (p == dir)
+				fn(n, payload);
+		}
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+int node_name_ok(const char *name)
+{
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	if (strcmp(name, FS_OPAQUE_MARKER) == 0)
+		return -ENOENT;
+	return 0;
+}
+
+int node_is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+int node_is_opaque_dir(int ufd)
+{
+	struct stat st;
+
+	if (fstatat(ufd, FS_OPAQUE_MARKER, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return node_is_whiteout(&st);
+}
+
+enum rule_action node_decide(struct fs *fs, struct node *parent,
+			     const char *name, int is_dir)
+{
+	enum rule_action action;
+	char *path;
+
+	if (!fs->opts.rules)
+		return RULE_ALLOW;
+	path = node_path(fs, parent, name);
+	if (!path)
+		return RULE_HIDE;	/* fail closed */
+	action = rules_decide(fs->opts.rules, path, is_dir, NULL);
+	free(path);
+	return action;
+}
+
+/*
+ * The st_ino reported for an entry.  Lower entries keep their own; an
+ * upper entry copied up from the lower carries its origin in an xattr, so
+ * the number survives copy-up, renames and remounts.  Upper-only entries
+ * report their own, marked when the layers' devices differ.
+ */
+uint64_t node_ino_of(struct fs *fs, int dirfd, const char *name,
+		     const struct stat *st, int is_upper)
+{
+	uint64_t origin;
+
+	if (!is_upper)
+		return st->st_ino;
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
+		int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW |
+				O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+		if (fd >= 0) {
+			ssize_t len = fgetxattr(fd, FS_XATTR_ORIGIN, &origin,
+						sizeof(origin));
+
+			close(fd);
+			if (len == (ssize_t)sizeof(origin))
+				return origin;
+		}
+	}
+	if (fs->upper_dev != fs->lower_dev)
+		return st->st_ino | (1ULL << 63);
+	return st->st_ino;
+}
+
+int node_layer_fd(struct node *n, int upper)
+{
+	return upper ? n->ufd : n->lfd;
+}
+
+int node_stat(struct fs *fs, struct node *n, struct stat *st)
+{
+	int error;
+
+	(void)fs;
+	if (S_ISDIR(n->type)) {
+		int fd = n->upper ? n->ufd : n->lfd;
+
+		if (fd < 0)
+			return -ENOENT;
+		error = fstatat(fd, "", st, AT_EMPTY_PATH);
+	} else {
+		struct node *p = n->parent;
+		int fd;
+
+		if (!n->upper && !n->lower)
+			return -ENOENT;
+		fd = n->upper ? p->ufd : p->lfd;
+		if (fd < 0)
+			return -ENOENT;
+		error = fstatat(fd, n->name, st, AT_SYMLINK_NOFOLLOW);
+	}
+	if (error < 0)
+		return -errno;
+	st->st_ino = n->ino;
+	return 0;
+}
+
+void node_fill_entry(struct fs *fs, struct node *n, const struct stat *st,
+		     struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = node_id(fs, n);
+	e->attr = *st;
+	e->attr.st_ino = n->ino;
+	e->entry_timeout = fs->opts.timeout;
+	/* Another name of the same file may change it behind our back. */
+	e->attr_timeout = (!S_ISDIR(st->st_mode) && st->st_nlink > 1) ?
+		0 : fs->opts.timeout;
+}
+
+/*
+ * Look a name up in both layers and return a referenced node (nlookup
+ * incremented) with its entry filled.  Called with tree held (shared or
+ * exclusive).
+ */
+int node_lookup(struct fs *fs, struct node *parent, const char *name,
+		struct fuse_entry_param *e)
+{
+	struct stat ust, lst, st;
+	int has_u = 0, has_l = 0, opaque = 0, ufd = -1, lfd = -1;
+	enum rule_action decision;
+	struct node *n, *other;
+	int error;
+
+	error = node_name_ok(name);
+	if (error < 0)
+		return error;
+	if (!S_ISDIR(parent->type))
+		return -ENOTDIR;
+
+	n = node_find(fs, parent, name);
+	if (n) {
+		error = node_stat(fs, n, &st);
+		if (error < 0) {
+			node_forget(fs, n, 1);
+			return error;
+		}
+		node_fill_entry(fs, n, &st, e);
+		return 0;
+	}
+
+	if (parent->ufd >= 0) {
+		if (fstatat(parent->ufd, name, &ust, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (node_is_whiteout(&ust))
+				return -ENOENT;
+			has_u = 1;
+		} else if (errno != ENOENT) {
+			return -errno;
+		}
+	}
+	if (parent->lfd >= 0 && !parent->opaque) {
+		if (fstatat(parent->lfd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0)
+			has_l = 1;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+	}
+	if (!has_u && !has_l)
+		return -ENOENT;
+	if (has_l && (uint64_t)lst.st_dev == fs->opts.hide_dev &&
+	    (uint64_t)lst.st_ino == fs->opts.hide_ino)
+		return -ENOENT;
+	st = has_u ? ust : lst;
+	decision = node_decide(fs, parent, name, S_ISDIR(st.st_mode));
+	if (decision == RULE_HIDE)
+		return -ENOENT;
+
+	if (S_ISDIR(st.st_mode)) {
+		if (has_u) {
+			ufd = openat(parent->ufd, name, O_PATH | O_NOFOLLOW |
+				     O_DIRECTORY | O_CLOEXEC);
+			if (ufd < 0)
+				return -errno;
+			opaque = node_is_opaque_dir(ufd);
+		}
+		if (has_l && S_ISDIR(lst.st_mode) && !opaque) {
+			lfd = openat(parent->lfd, name, O_PATH | O_NOFOLLOW |
+				     O_DIRECTORY | O_CLOEXEC);
+			if (lfd < 0) {
+				error = -errno;
+				if (ufd >= 0)
+					close(ufd);
+				return error;
+			}
+		}
+	}
+
+	n = calloc(1, sizeof(*n));
+	if (n)
+		n->name = strdup(name);
+	if (!n || !n->name) {
+		free(n);
+		if (ufd >= 0)
+			close(ufd);
+		if (lfd >= 0)
+			close(lfd);
+		return -ENOMEM;
+	}
+	n->type = st.st_mode & S_IFMT;
+	n->upper = has_u;
+	n->lower = has_l;
+	n->opaque = opaque;
+	n->ufd = ufd;
+	n->lfd = lfd;
+	n->decision = decision;
+	if (has_u && S_ISDIR(ust.st_mode) && has_l && S_ISDIR(lst.st_mode))
+		n->ino = lst.st_ino;
+	else
+		n->ino = node_ino_of(fs, has_u ? parent->ufd : parent->lfd,
+				     name, &st, has_u);
+	n->nlookup = 1;
+	n->parent = parent;
+
+	pthread_mutex_lock(&fs->table_lock);
+	other = table_find(fs, parent, name);
+	if (other) {
+		other->nlookup++;
+	} else {
+		parent->nchildren++;
+		table_insert(fs, n);
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	if (other) {
+		node_free(n);
+		n = other;
+	}
+	st.st_ino = n->ino;
+	node_fill_entry(fs, n, &st, e);
+	return 0;
+}
