@@ -310,6 +310,29 @@ int copyup_dir(struct fs *fs, struct node *dir)
 	return 0;
 }
 
+/* Hand the lower entry to the base hook before its first change. */
+void copyup_capture(struct fs *fs, int lowerdir, const char *name,
+		    const char *path)
+{
+	if (!fs->opts.base || !path)
+		return;
+	if (fs->opts.base(path, lowerdir, name, fs->opts.base_payload) < 0)
+		fs_log(fs, FS_LOG_WARN, "cannot record the base of '%s'",
+		       path);
+}
+
+void copyup_capture_node(struct fs *fs, struct node *parent,
+			 const char *name)
+{
+	char *path;
+
+	if (!fs->opts.base)
+		return;
+	path = node_path(fs, parent, name);
+	copyup_capture(fs, parent->lfd, name, path);
+	free(path);
+}
+
 /* Copy one lower non-directory lowerdir/name to updir/name. */
 static int copy_entry(struct fs *fs, int lowerdir, int updir,
 		      const char *name, const struct stat *st, int with_data)
@@ -331,9 +354,13 @@ static int copy_entry(struct fs *fs, int lowerdir, int updir,
 			goto out;
 		}
 		if (with_data) {
-			error = copy_data(src, dst, st->st_size);
+			error = policy_may_grow(fs, (uint64_t)st->st_size,
+						(uint64_t)st->st_size);
+			if (error == 0)
+				error = copy_data(src, dst, st->st_size);
 			if (error < 0)
 				goto out;
+			policy_grew(fs, st->st_size);
 		}
 		break;
 	case S_IFLNK:
@@ -387,6 +414,7 @@ int copyup(struct fs *fs, struct node *n, int with_data)
 		return error;
 	if (fstatat(p->lfd, n->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
+	copyup_capture_node(fs, p, n->name);
 	error = copy_entry(fs, p->lfd, p->ufd, n->name, &st, with_data);
 	if (error < 0)
 		return error;
@@ -446,8 +474,10 @@ static int copy_merged(struct fs *fs, int lowerfd, int updir, const char *rel)
 			break;
 		}
 		if (fs->opts.rules &&
-		    rules_decide(fs->opts.rules, path, S_ISDIR(lst.st_mode),
-				 NULL) == RULE_HIDE) {
+		    (rules_decide(fs->opts.rules, path, S_ISDIR(lst.st_mode),
+				  NULL) == RULE_HIDE ||
+		     policy_is_hidden_link(fs, &lst) ||
+		     policy_content_hidden(fs, fd, d->d_name, &lst))) {
 			free(path);
 			continue;
 		}
@@ -493,6 +523,7 @@ static int copy_merged(struct fs *fs, int lowerfd, int updir, const char *rel)
 					upper_remove_tree(fs->workfd, tmp);
 			}
 		} else {
+			copyup_capture(fs, fd, d->d_name, path);
 			error = copy_entry(fs, fd, updir, d->d_name, &lst, 1);
 		}
 		if (sublow >= 0)

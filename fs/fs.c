@@ -172,6 +172,7 @@ int fs_new(struct fs **out, const struct fs_options *opts, char *err,
 	fs->root.lower = 1;
 	fs->root.name = NULL;
 	fs->root.decision = RULE_ALLOW;
+	policy_init(fs);
 	error = node_table_init(fs);
 	if (error < 0) {
 		fail(err, errsz, error, "out of memory");
@@ -283,6 +284,7 @@ void fs_free(struct fs *fs)
 		fuse_session_destroy(fs->se);
 	}
 	node_table_release(fs);
+	policy_release(fs);
 	if (fs->root.ufd >= 0)
 		close(fs->root.ufd);
 	if (fs->root.lfd >= 0)

@@ -44,13 +44,24 @@ struct fs_options {
 	/* Lower entries with this device and inode are hidden (the state
 	 * directory, when it lies inside the project). */
 	uint64_t hide_dev, hide_ino;
+	/*
+	 * Called, when not NULL, the first time the session changes a lower
+	 * entry (copy-up, delete, rename), before the change: path is the
+	 * project-relative path; dirfd and name reach the lower entry for
+	 * reading (with *at() calls and AT_SYMLINK_NOFOLLOW).  Called with
+	 * the filesystem's tree lock held: it must not touch the mount.
+	 * A failure is logged; the change goes on.
+	 */
+	int (*base)(const char *path, int dirfd, const char *name,
+		    void *payload);
+	void *base_payload;
 	/* Where messages go; NULL drops them.  level is an fs_log_level. */
 	void (*log)(int level, const char *msg, void *payload);
 	void *payload;
 	/* Print every request (debug). */
 	int debug;
 };
-#define FS_OPTIONS_INIT { NULL, NULL, NULL, NULL, 1.0, 0, 0, NULL, NULL, 0 }
+#define FS_OPTIONS_INIT { NULL, NULL, NULL, NULL, 1.0, 0, 0, NULL, NULL, NULL, NULL, 0 }
 
 /*
  * Open the layers and prepare a filesystem.  Returns 0, or -errno with a

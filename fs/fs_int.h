@@ -52,8 +52,15 @@ struct node {
 	int ufd;		/* directory: O_PATH upper dir, or -1 */
 	int lfd;		/* directory: O_PATH lower dir, or -1 */
 	int written;		/* data written through this session's view */
+	int redact;		/* shown with values masked; fixed */
 	enum rule_action decision;	/* protected by tree */
 };
+
+struct dev_ino {
+	uint64_t dev, ino;
+};
+
+struct content_entry;
 
 struct fs {
 	struct fs_options opts;
@@ -69,6 +76,16 @@ struct fs {
 	size_t table_size;	/* protected by table_lock */
 	size_t table_count;	/* protected by table_lock */
 
+	/* fs/policy.c */
+	pthread_mutex_t content_lock;	/* lock order: after tree */
+	struct content_entry **content;	/* protected by content_lock */
+	size_t content_size, content_count;	/* protected by content_lock */
+	pthread_mutex_t links_lock;	/* lock order: after tree */
+	struct dev_ino *hidden_links;	/* protected by links_lock */
+	size_t nhidden_links, hidden_links_alloc;	/* links_lock */
+	int links_scanned;		/* protected by links_lock */
+	uint64_t upper_bytes;		/* atomic: size of the upper's files */
+
 	struct fuse_session *se;
 	char *mountpoint;
 	int mounted;
@@ -81,6 +98,8 @@ struct fh {
 	int on_upper;		/* atomic: fd is the upper file */
 	int writable;
 	struct node *node;
+	char *masked;		/* redacted contents served instead of fd */
+	size_t masked_len;
 };
 
 struct dir_entry {
@@ -121,12 +140,18 @@ int node_is_whiteout(const struct stat *st);
 int node_is_opaque_dir(int ufd);
 enum rule_action node_decide(struct fs *fs, struct node *parent,
 			     const char *name, int is_dir);
+enum rule_action node_decide_full(struct fs *fs, struct node *parent,
+				  const char *name, int is_dir, int *redact);
 /* May the agent change n?  -EROFS (logged) for a read-only path. */
 int node_check_write(struct fs *fs, const char *op, struct node *n);
 void node_fill_entry(struct fs *fs, struct node *n, const struct stat *st,
 		     struct fuse_entry_param *e);
 
 /* fs/copyup.c */
+void copyup_capture(struct fs *fs, int lowerdir, const char *name,
+		    const char *path);
+void copyup_capture_node(struct fs *fs, struct node *parent,
+			 const char *name);
 int copyup(struct fs *fs, struct node *n, int with_data);
 int copyup_dir(struct fs *fs, struct node *dir);
 int copyup_tree(struct fs *fs, struct node *dir);
@@ -136,6 +161,18 @@ int upper_set_opaque(int dirfd);
 int upper_replace(struct fs *fs, const char *tmp, int dirfd,
 		  const char *name);
 int upper_remove_tree(int dirfd, const char *name);
+
+/* fs/policy.c */
+void policy_init(struct fs *fs);
+void policy_release(struct fs *fs);
+int policy_content_hidden(struct fs *fs, int dirfd, const char *name,
+			  const struct stat *st);
+int policy_redact(struct fs *fs, int fd, char **out, size_t *outlen);
+int policy_redacted_size(struct fs *fs, int dirfd, const char *name,
+			 off_t *size);
+int policy_may_grow(struct fs *fs, uint64_t grow, uint64_t end);
+void policy_grew(struct fs *fs, int64_t delta);
+int policy_is_hidden_link(struct fs *fs, const struct stat *st);
 
 /* fs/log.c */
 void fs_log(struct fs *fs, int level, const char *fmt, ...)

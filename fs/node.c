@@ -302,20 +302,30 @@ int node_is_opaque_dir(int ufd)
 	return node_is_whiteout(&st);
 }
 
-enum rule_action node_decide(struct fs *fs, struct node *parent,
-			     const char *name, int is_dir)
+enum rule_action node_decide_full(struct fs *fs, struct node *parent,
+				  const char *name, int is_dir, int *redact)
 {
 	enum rule_action action;
 	char *path;
 
+	if (redact)
+		*redact = 0;
 	if (!fs->opts.rules)
 		return RULE_ALLOW;
 	path = node_path(fs, parent, name);
 	if (!path)
 		return RULE_HIDE;	/* fail closed */
 	action = rules_decide(fs->opts.rules, path, is_dir, NULL);
+	if (redact && action != RULE_HIDE && !is_dir)
+		*redact = rules_redacts(fs->opts.rules, path);
 	free(path);
 	return action;
+}
+
+enum rule_action node_decide(struct fs *fs, struct node *parent,
+			     const char *name, int is_dir)
+{
+	return node_decide_full(fs, parent, name, is_dir, NULL);
 }
 
 /*
@@ -358,7 +368,6 @@ int node_stat(struct fs *fs, struct node *n, struct stat *st)
 {
 	int error;
 
-	(void)fs;
 	if (S_ISDIR(n->type)) {
 		int fd = n->upper ? n->ufd : n->lfd;
 
@@ -375,6 +384,9 @@ int node_stat(struct fs *fs, struct node *n, struct stat *st)
 		if (fd < 0)
 			return -ENOENT;
 		error = fstatat(fd, n->name, st, AT_SYMLINK_NOFOLLOW);
+		if (error == 0 && n->redact &&
+		    policy_redacted_size(fs, fd, n->name, &st->st_size) < 0)
+			return -EIO;
 	}
 	if (error < 0)
 		return -errno;
@@ -404,7 +416,7 @@ int node_lookup(struct fs *fs, struct node *parent, const char *name,
 		struct fuse_entry_param *e)
 {
 	struct stat ust, lst, st;
-	int has_u = 0, has_l = 0, opaque = 0, ufd = -1, lfd = -1;
+	int has_u = 0, has_l = 0, opaque = 0, ufd = -1, lfd = -1, redact = 0;
 	enum rule_action decision;
 	struct node *n, *other;
 	int error;
@@ -447,9 +459,21 @@ int node_lookup(struct fs *fs, struct node *parent, const char *name,
 	    (uint64_t)lst.st_ino == fs->opts.hide_ino)
 		return -ENOENT;
 	st = has_u ? ust : lst;
-	decision = node_decide(fs, parent, name, S_ISDIR(st.st_mode));
+	decision = node_decide_full(fs, parent, name, S_ISDIR(st.st_mode),
+				    &redact);
 	if (decision == RULE_HIDE)
 		return -ENOENT;
+	if (S_ISREG(st.st_mode)) {
+		if (!has_u && policy_is_hidden_link(fs, &lst))
+			return -ENOENT;
+		if (policy_content_hidden(fs, has_u ? parent->ufd :
+					  parent->lfd, name, &st))
+			return -ENOENT;
+		if (redact && decision == RULE_ALLOW)
+			decision = RULE_READONLY;	/* masked: no writes */
+	} else {
+		redact = 0;
+	}
 
 	if (S_ISDIR(st.st_mode)) {
 		if (has_u) {
@@ -489,6 +513,7 @@ int node_lookup(struct fs *fs, struct node *parent, const char *name,
 	n->ufd = ufd;
 	n->lfd = lfd;
 	n->decision = decision;
+	n->redact = redact;
 	if (has_u && S_ISDIR(ust.st_mode) && has_l && S_ISDIR(lst.st_mode))
 		n->ino = lst.st_ino;
 	else
@@ -509,6 +534,12 @@ int node_lookup(struct fs *fs, struct node *parent, const char *name,
 	if (other) {
 		node_free(n);
 		n = other;
+	}
+	if (n->redact &&
+	    policy_redacted_size(fs, has_u ? parent->ufd : parent->lfd, name,
+				 &st.st_size) < 0) {
+		node_forget(fs, n, 1);
+		return -EIO;
 	}
 	st.st_ino = n->ino;
 	node_fill_entry(fs, n, &st, e);

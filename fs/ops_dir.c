@@ -289,6 +289,8 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino,
 		return;
 	}
 	reply_new_entry(req, fs, newparent, newname);
+	/* The other name's cached link count is stale now. */
+	fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 }
 
 /* The visible entries of a directory node, for readdir and rmdir. */
@@ -452,6 +454,12 @@ static int collect(struct fs *fs, struct node *dir, struct dirh *out,
 			if (node_decide(fs, dir, d->d_name, S_ISDIR(type)) ==
 			    RULE_HIDE)
 				continue;
+			if (S_ISREG(type) && fs->opts.rules &&
+			    (fstatat(dir->ufd, d->d_name, &st,
+				     AT_SYMLINK_NOFOLLOW) < 0 ||
+			     policy_content_hidden(fs, dir->ufd, d->d_name,
+						   &st)))
+				continue;
 			if (limit) {
 				error = dirh_add(out, &alloc, d->d_name, 0,
 						 type);
@@ -496,7 +504,8 @@ static int collect(struct fs *fs, struct node *dir, struct dirh *out,
 			    strcmp(d->d_name, "..") == 0 ||
 			    set_has(&seen, d->d_name))
 				continue;
-			if (d->d_type == DT_UNKNOWN || d->d_type == DT_DIR) {
+			if (d->d_type == DT_UNKNOWN || d->d_type == DT_DIR ||
+			    (d->d_type == DT_REG && fs->opts.rules)) {
 				if (fstatat(dir->lfd, d->d_name, &st,
 					    AT_SYMLINK_NOFOLLOW) < 0)
 					continue;
@@ -507,6 +516,11 @@ static int collect(struct fs *fs, struct node *dir, struct dirh *out,
 			}
 			if (node_decide(fs, dir, d->d_name, S_ISDIR(type)) ==
 			    RULE_HIDE)
+				continue;
+			if (S_ISREG(type) && fs->opts.rules &&
+			    (policy_is_hidden_link(fs, &st) ||
+			     policy_content_hidden(fs, dir->lfd, d->d_name,
+						   &st)))
 				continue;
 			error = dirh_add(out, &alloc, d->d_name, d->d_ino,
 					 type);
@@ -563,6 +577,8 @@ static int remove_entry(struct fs *fs, struct node *parent, struct node *n)
 	error = copyup_dir(fs, parent);
 	if (error < 0)
 		return error;
+	if (!S_ISDIR(n->type))
+		copyup_capture_node(fs, parent, n->name);
 	return upper_whiteout(fs, parent->ufd, n->name);
 }
 

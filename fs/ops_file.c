@@ -88,6 +88,18 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	if (n->redact) {
+		/* Serve the masked text; the kernel must not cache the real
+		 * size's pages. */
+		error = policy_redact(fs, fd, &fh->masked, &fh->masked_len);
+		if (error < 0) {
+			close(fd);
+			free(fh);
+			fuse_reply_err(req, -error);
+			return;
+		}
+		fi->direct_io = 1;
+	}
 	fi->fh = (uintptr_t)fh;
 	fi->keep_cache = 0;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
@@ -208,10 +220,36 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 
 	(void)ino;
+	if (fh->masked) {
+		size_t len = 0;
+
+		if ((size_t)off < fh->masked_len)
+			len = fh->masked_len - (size_t)off < size ?
+				fh->masked_len - (size_t)off : size;
+		fuse_reply_buf(req, len ? fh->masked + off : NULL, len);
+		return;
+	}
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	buf.buf[0].fd = read_fd(fs_of(req), fh);
 	buf.buf[0].pos = off;
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+/* [limits]: may fd grow to cover [off, off+len)?  *grow gets the growth. */
+static int grow_check(struct fs *fs, int fd, off_t off, size_t len,
+		      int64_t *grow)
+{
+	struct stat st;
+	uint64_t end = (uint64_t)off + len;
+
+	*grow = 0;
+	if (!fs->opts.rules)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (end > (uint64_t)st.st_size)
+		*grow = (int64_t)(end - (uint64_t)st.st_size);
+	return policy_may_grow(fs, (uint64_t)*grow, end);
 }
 
 static void op_write_buf(fuse_req_t req, fuse_ino_t ino,
@@ -220,21 +258,31 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino,
 {
 	struct fh *fh = fh_of(fi);
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	int64_t grow = 0;
 	ssize_t n;
+	int error;
 
 	(void)ino;
 	if (!fh->writable) {
 		fuse_reply_err(req, EBADF);
 		return;
 	}
+	error = grow_check(fs_of(req), fh->fd, off, fuse_buf_size(in),
+			   &grow);
+	if (error < 0) {
+		fuse_reply_err(req, -error);
+		return;
+	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = fh->fd;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in, 0);
-	if (n < 0)
+	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_write(req, (size_t)n);
+		return;
+	}
+	policy_grew(fs_of(req), grow);
+	fuse_reply_write(req, (size_t)n);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino,
@@ -254,6 +302,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 	close(fh->fd);
 	if (fh->old_fd >= 0)
 		close(fh->old_fd);
+	free(fh->masked);
 	pthread_mutex_destroy(&fh->lock);
 	free(fh);
 	fuse_reply_err(req, 0);
@@ -280,6 +329,17 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 	if (!fh->writable) {
 		fuse_reply_err(req, EBADF);
 		return;
+	}
+	if (!(mode & FALLOC_FL_KEEP_SIZE)) {
+		int64_t grow;
+		int error = grow_check(fs_of(req), fh->fd, offset,
+				       (size_t)length, &grow);
+
+		if (error < 0) {
+			fuse_reply_err(req, -error);
+			return;
+		}
+		policy_grew(fs_of(req), grow);
 	}
 	if (fallocate(fh->fd, mode, offset, length) < 0)
 		fuse_reply_err(req, errno);

@@ -1,0 +1,355 @@
+/*
+ * policy.c - the decisions that need more than a path: [content] rules
+ * (a file's first bytes), [redact] (masked contents), [limits] (the upper
+ * layer's size), and lower hard links of hidden files.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs/fs_int.h"
+#include "rules/banned.h"
+
+#define CONTENT_CACHE_MAX (1u << 18)
+#define REDACT_MAX (4u << 20)
+
+struct content_entry {
+	uint64_t dev, ino;
+	int64_t mtime_ns;
+	int64_t size;
+	int hidden;
+	struct content_entry *next;
+};
+
+static size_t key_hash(uint64_t dev, uint64_t ino)
+{
+	uint64_t h = (dev * 0x9e3779b97f4a7c15ULL) ^ ino;
+
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static void content_cache_clear(struct fs *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->content_size; i++) {
+		struct content_entry *e = fs->content[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+		fs->content[i] = NULL;
+	}
+	fs->content_count = 0;
+}
+
+void policy_release(struct fs *fs)
+{
+	if (fs->content) {
+		content_cache_clear(fs);
+		free(fs->content);
+		fs->content = NULL;
+	}
+	free(fs->hidden_links);
+	fs->hidden_links = NULL;
+}
+
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* Does the file's head match a [content] rule?  Cached by inode+mtime. */
+int policy_content_hidden(struct fs *fs, int dirfd, const char *name,
+			  const struct stat *st)
+{
+	char head[RULES_CONTENT_HEAD];
+	struct content_entry *e;
+	ssize_t len;
+	size_t h;
+	int fd, hidden = 0;
+
+	if (!fs->opts.rules || !S_ISREG(st->st_mode) || st->st_size == 0 ||
+	    !rules_has_content(fs->opts.rules))
+		return 0;
+	pthread_mutex_lock(&fs->content_lock);
+	if (!fs->content) {
+		fs->content_size = 4096;
+		fs->content = calloc(fs->content_size, sizeof(*fs->content));
+	}
+	h = key_hash(st->st_dev, st->st_ino) & (fs->content_size - 1);
+	for (e = fs->content ? fs->content[h] : NULL; e; e = e->next) {
+		if (e->dev == st->st_dev && e->ino == st->st_ino &&
+		    e->mtime_ns == mtime_ns(st) && e->size == st->st_size) {
+			hidden = e->hidden;
+			pthread_mutex_unlock(&fs->content_lock);
+			return hidden;
+		}
+	}
+	pthread_mutex_unlock(&fs->content_lock);
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+		    O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return errno == EACCES ? 0 : 1;	/* unreadable: fail closed */
+	len = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	if (len < 0)
+		return 1;
+	hidden = rules_content_hidden(fs->opts.rules, head, (size_t)len, NULL);
+
+	pthread_mutex_lock(&fs->content_lock);
+	if (fs->content) {
+		if (fs->content_count >= CONTENT_CACHE_MAX)
+			content_cache_clear(fs);
+		e = calloc(1, sizeof(*e));
+		if (e) {
+			e->dev = st->st_dev;
+			e->ino = st->st_ino;
+			e->mtime_ns = mtime_ns(st);
+			e->size = st->st_size;
+			e->hidden = hidden;
+			e->next = fs->content[h];
+			fs->content[h] = e;
+			fs->content_count++;
+		}
+	}
+	pthread_mutex_unlock(&fs->content_lock);
+	return hidden;
+}
+
+/* Read a whole (small) file and mask it.  *out is freed by the caller. */
+int policy_redact(struct fs *fs, int fd, char **out, size_t *outlen)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	size_t len = 0;
+	int error = 0;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size > (off_t)REDACT_MAX)
+		return -EFBIG;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (len < (size_t)st.st_size) {
+		n = pread(fd, buf + len, (size_t)st.st_size - len, (off_t)len);
+		if (n < 0) {
+			error = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (rules_redact(fs->opts.rules, buf, len, out, outlen) < 0)
+		error = -ENOMEM;
+out:
+	free(buf);
+	return error;
+}
+
+/* The size a redacted file shows: the length of its masked contents. */
+int policy_redacted_size(struct fs *fs, int dirfd, const char *name,
+			 off_t *size)
+{
+	char *masked = NULL;
+	size_t len = 0;
+	int fd, error;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	error = policy_redact(fs, fd, &masked, &len);
+	close(fd);
+	free(masked);
+	if (error == 0)
+		*size = (off_t)len;
+	return error;
+}
+
+/* Quota: may a write grow the upper by grow bytes, to a file of end? */
+int policy_may_grow(struct fs *fs, uint64_t grow, uint64_t end)
+{
+	uint64_t quota, max_file, used;
+
+	if (!fs->opts.rules)
+		return 0;
+	max_file = rules_max_file_bytes(fs->opts.rules);
+	if (max_file && end > max_file)
+		return -EFBIG;
+	quota = rules_quota_bytes(fs->opts.rules);
+	if (!quota || grow == 0)
+		return 0;
+	used = __atomic_load_n(&fs->upper_bytes, __ATOMIC_RELAXED);
+	if (used + grow > quota)
+		return -EDQUOT;
+	return 0;
+}
+
+void policy_grew(struct fs *fs, int64_t delta)
+{
+	if (delta > 0)
+		__atomic_add_fetch(&fs->upper_bytes, (uint64_t)delta,
+				   __ATOMIC_RELAXED);
+	else if (delta < 0) {
+		uint64_t d = (uint64_t)-delta, old;
+
+		old = __atomic_load_n(&fs->upper_bytes, __ATOMIC_RELAXED);
+		__atomic_store_n(&fs->upper_bytes, old > d ? old - d : 0,
+				 __ATOMIC_RELAXED);
+	}
+}
+
+static uint64_t du(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *d;
+	uint64_t total = 0;
+	DIR *dir;
+
+	if (fd < 0)
+		return 0;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return 0;
+	}
+	while ((d = readdir(dir))) {
+		struct stat st;
+
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			total += (uint64_t)st.st_size;
+		} else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(fd, d->d_name, O_PATH | O_DIRECTORY |
+					 O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				total += du(sub);
+				close(sub);
+			}
+		}
+	}
+	closedir(dir);
+	return total;
+}
+
+/* How much the upper holds already (at mount, when a quota is set). */
+void policy_init(struct fs *fs)
+{
+	pthread_mutex_init(&fs->content_lock, NULL);
+	pthread_mutex_init(&fs->links_lock, NULL);
+	if (fs->opts.rules && rules_quota_bytes(fs->opts.rules))
+		fs->upper_bytes = du(fs->root.ufd);
+}
+
+static int add_link(struct fs *fs, const struct stat *st)
+{
+	if (fs->nhidden_links == fs->hidden_links_alloc) {
+		size_t n = fs->hidden_links_alloc ? fs->hidden_links_alloc * 2 :
+			16;
+		struct dev_ino *grown = realloc(fs->hidden_links,
+						n * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		fs->hidden_links = grown;
+		fs->hidden_links_alloc = n;
+	}
+	fs->hidden_links[fs->nhidden_links].dev = st->st_dev;
+	fs->hidden_links[fs->nhidden_links].ino = st->st_ino;
+	fs->nhidden_links++;
+	return 0;
+}
+
+/* Walk the lower; note every hidden file that has other names. */
+static void scan(struct fs *fs, int dirfd, const char *rel, int hidden)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *d;
+	DIR *dir;
+
+	if (fd < 0)
+		return;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	while ((d = readdir(dir))) {
+		struct stat st;
+		size_t a = strlen(rel), b = strlen(d->d_name);
+		char *path;
+		int h;
+
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode) && !(S_ISREG(st.st_mode) &&
+					      st.st_nlink > 1))
+			continue;
+		if ((uint64_t)st.st_dev == fs->opts.hide_dev &&
+		    (uint64_t)st.st_ino == fs->opts.hide_ino)
+			continue;
+		path = malloc(a + b + 2);
+		if (!path)
+			break;
+		memcpy(path, rel, a);
+		if (a)
+			path[a++] = '/';
+		memcpy(path + a, d->d_name, b + 1);
+		h = hidden || rules_decide(fs->opts.rules, path,
+					   S_ISDIR(st.st_mode), NULL) ==
+			RULE_HIDE;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(fd, d->d_name, O_PATH | O_DIRECTORY |
+					 O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				scan(fs, sub, path, h);
+				close(sub);
+			}
+		} else if (h) {
+			add_link(fs, &st);
+		}
+		free(path);
+	}
+	closedir(dir);
+}
+
+/*
+ * Is this lower file another name of a hidden file?  Only files with more
+ * than one link are asked; the first such question scans the project once.
+ */
+int policy_is_hidden_link(struct fs *fs, const struct stat *st)
+{
+	size_t i;
+	int found = 0;
+
+	if (!fs->opts.rules || !S_ISREG(st->st_mode) || st->st_nlink < 2)
+		return 0;
+	pthread_mutex_lock(&fs->links_lock);
+	if (!fs->links_scanned) {
+		scan(fs, fs->root.lfd, "", 0);
+		fs->links_scanned = 1;
+	}
+	for (i = 0; i < fs->nhidden_links && !found; i++)
+		found = fs->hidden_links[i].dev == (uint64_t)st->st_dev &&
+			fs->hidden_links[i].ino == (uint64_t)st->st_ino;
+	pthread_mutex_unlock(&fs->links_lock);
+	return found;
+}
