@@ -77,3 +77,35 @@ char *path_join(const char *a, const char *b);
 int path_is_within(const char *path, const char *dir);
 
 #endif
+
+/* cli/sandbox.c: the isolated view of `wardfs run`. */
+struct sandbox {
+	const char *project;	/* the project's absolute path */
+	const char *view;	/* the mounted merged view */
+	const char *cwd;	/* where CMD starts (inside project) */
+	const char *home;	/* $HOME, or NULL */
+	const char *state;	/* $WARDFS_HOME, masked inside */
+	char **masks;		/* absolute paths to hide */
+	size_t nmasks;
+	char **writable;	/* absolute paths left writable */
+	size_t nwritable;
+	int net_none;		/* loopback only */
+	int weaker;		/* go on without a protection the kernel refuses */
+};
+
+/*
+ * Run argv in new namespaces as described by sb; returns CMD's exit
+ * status (128+signal when killed), 125 when the sandbox could not be set
+ * up (the reason printed), 126/127 when CMD could not be started.
+ */
+int sandbox_run(const struct sandbox *sb, char **argv);
+
+/* One protection and whether this machine and user can have it. */
+struct sandbox_probe {
+	const char *name;
+	int ok;
+	char detail[256];
+};
+
+/* Fill up to max probes; returns how many. */
+size_t sandbox_probe(struct sandbox_probe *out, size_t max);

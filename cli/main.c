@@ -24,7 +24,9 @@ static const struct command commands[] = {
 	{ "mount", cmd_mount, "start (or resume) a guarded session" },
 	{ "umount", cmd_umount, "unmount a session, keep its changes" },
 	{ "status", cmd_status, "sessions, mounts and change counts" },
+	{ "run", cmd_run, "run a command inside an isolated view" },
 	{ "rules", cmd_rules, "which rule decides a path, and why" },
+	{ "doctor", cmd_doctor, "which protections this machine can give" },
 };
 
 static void vreport(const char *prefix, const char *fmt, va_list ap,
