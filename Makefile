@@ -125,3 +125,17 @@ uninstall:
 
 clean:
 	rm -rf build build-asan wardfs
+
+# The rules micro-benchmark: decisions per second for 100,000 paths
+# against 200 rules (not part of the tests).
+RULES_OBJ = $(RULES_SRC:%.c=$(BUILD)/%.o)
+
+$(BUILD)/tests/bench/rules-bench: tests/bench/rules-bench.c $(RULES_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(RULES_OBJ) $(LIBS)
+
+-include $(BUILD)/tests/bench/rules-bench.d
+
+.PHONY: bench-rules
+bench-rules: $(BUILD)/tests/bench/rules-bench
+	./$(BUILD)/tests/bench/rules-bench

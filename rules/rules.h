@@ -129,4 +129,37 @@ void rules_foreach_value(const struct rules *r, const char *section,
 				    void *payload),
 			 void *payload);
 
+/*
+ * Additions for review gates (SPEC §6), same grammar as the sections.
+ *
+ * rules_gate_sensitive: does a [gates] sensitive pattern match path (or
+ * an ancestor)?  Returns 1 and sets *why (when not NULL), else 0.
+ *
+ * rules_gate_secret: does a [gates] secret PCRE2 pattern match somewhere
+ * in text[0..len)?  Returns 1 and sets *why (when not NULL), else 0.
+ * Only the user's extra patterns: the built-in secret patterns belong to
+ * the gates themselves.
+ */
+int rules_gate_sensitive(const struct rules *r, const char *path,
+			 int is_dir, const struct rule_origin **why);
+int rules_gate_secret(const struct rules *r, const char *text, size_t len,
+		      const struct rule_origin **why);
+
+/*
+ * Paths.  rules_path_normalize() turns a relative path as a person may
+ * write it ("./src//a/../b/") into this module's form ("src/b") in
+ * out[0..outsz); *is_dir (when not NULL) is set when the path named a
+ * directory by its spelling (a trailing '/', ".", "..", or the root "").
+ * ".." is resolved by spelling alone.  Fails, filling err, on an absolute
+ * path, a ".." above the root, or a result longer than outsz - 1.
+ *
+ * rules_path_relative() does the same for abs, an absolute path, relative
+ * to root, an absolute directory (both canonical, e.g. from realpath());
+ * fails when abs is not root or beneath it.
+ */
+int rules_path_normalize(char *out, size_t outsz, const char *in,
+			 int *is_dir, char *err, size_t errsz);
+int rules_path_relative(char *out, size_t outsz, const char *root,
+			const char *abs, char *err, size_t errsz);
+
 #endif
