@@ -205,6 +205,31 @@ static void fuse_log_to_stderr(enum fuse_log_level level, const char *fmt,
 	vfprintf(stderr, fmt, ap);
 }
 
+/* [audit] log = denied|writes|all */
+static void audit_level(const char *value, const struct rule_origin *o,
+			void *payload)
+{
+	enum fs_audit_level *level = payload;
+
+	(void)o;
+	if (strcmp(value, "denied") == 0)
+		*level = FS_AUDIT_DENIED;
+	else if (strcmp(value, "all") == 0)
+		*level = FS_AUDIT_ALL;
+	else
+		*level = FS_AUDIT_WRITES;
+}
+
+/* [audit] reads = true: every open for reading too */
+static void audit_reads(const char *value, const struct rule_origin *o,
+			void *payload)
+{
+	(void)o;
+	if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+	    strcmp(value, "on") == 0 || strcmp(value, "1") == 0)
+		*(enum fs_audit_level *)payload = FS_AUDIT_ALL;
+}
+
 static void warn_config(const char *msg, void *payload)
 {
 	(void)payload;
@@ -299,6 +324,7 @@ int cmd_mount(int argc, char **argv)
 	const char *id = NULL, *mp_arg = NULL;
 	char project[PATH_MAX], mp[PATH_MAX], err[8192];
 	char *upper = NULL, *work = NULL, *lock_path = NULL, *home = NULL;
+	char *audit_path = NULL;
 	int c, status = CLI_EXIT_FAIL, lock_fd = -1, is_new = 0;
 	int pipefd[2] = { -1, -1 };
 	struct stat st;
@@ -428,6 +454,12 @@ int cmd_mount(int argc, char **argv)
 	fo.timeout = o.timeout;
 	fo.debug = o.debug;
 	fo.log = log_to_stderr;
+	audit_path = session_path(&s, "audit.jsonl");
+	fo.audit_path = audit_path;
+	fo.audit_level = FS_AUDIT_WRITES;
+	rules_foreach_value(rules, "audit", "log", audit_level, &fo.audit_level);
+	rules_foreach_value(rules, "audit", "reads", audit_reads,
+			    &fo.audit_level);
 	if (home && stat(home, &st) == 0) {
 		fo.hide_dev = st.st_dev;
 		fo.hide_ino = st.st_ino;
@@ -513,5 +545,6 @@ out:
 	free(work);
 	free(lock_path);
 	free(home);
+	free(audit_path);
 	return status;
 }

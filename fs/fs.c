@@ -257,6 +257,9 @@ int fs_serve(struct fs *fs)
 
 	if (fuse_set_signal_handlers(fs->se) != 0)
 		return -1;
+	if (audit_start(fs) < 0)
+		fs_log(fs, FS_LOG_WARN, "cannot open the audit log '%s'",
+		       fs->opts.audit_path);
 	cfg = fuse_loop_cfg_create();
 	if (!cfg) {
 		fuse_remove_signal_handlers(fs->se);
@@ -271,6 +274,7 @@ int fs_serve(struct fs *fs)
 	fuse_remove_signal_handlers(fs->se);
 	fuse_session_unmount(fs->se);
 	fs->mounted = 0;
+	audit_stop(fs);
 	return error < 0 ? -1 : 0;
 }
 

@@ -24,6 +24,13 @@
 struct rules;
 struct fs;
 
+/* What the audit log records besides refusals. */
+enum fs_audit_level {
+	FS_AUDIT_DENIED,	/* refusals only */
+	FS_AUDIT_WRITES,	/* and every change (the default) */
+	FS_AUDIT_ALL,		/* and every open for reading */
+};
+
 #define FS_OPAQUE_MARKER ".wh..wh..opq"
 
 enum fs_log_level {
@@ -55,13 +62,22 @@ struct fs_options {
 	int (*base)(const char *path, int dirfd, const char *name,
 		    void *payload);
 	void *base_payload;
+	/*
+	 * The audit log: JSON Lines appended to this file (NULL: none), one
+	 * object per event: time, pid, comm, op, path, result ("ok",
+	 * "hidden", "denied" or an errno name).  Written by a thread of its
+	 * own, so requests never wait for the disk.
+	 */
+	const char *audit_path;
+	enum fs_audit_level audit_level;
 	/* Where messages go; NULL drops them.  level is an fs_log_level. */
 	void (*log)(int level, const char *msg, void *payload);
 	void *payload;
 	/* Print every request (debug). */
 	int debug;
 };
-#define FS_OPTIONS_INIT { NULL, NULL, NULL, NULL, 1.0, 0, 0, NULL, NULL, NULL, NULL, 0 }
+#define FS_OPTIONS_INIT { NULL, NULL, NULL, NULL, 1.0, 0, 0, NULL, NULL, \
+			  NULL, FS_AUDIT_WRITES, NULL, NULL, 0 }
 
 /*
  * Open the layers and prepare a filesystem.  Returns 0, or -errno with a

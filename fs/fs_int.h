@@ -86,6 +86,8 @@ struct fs {
 	int links_scanned;		/* protected by links_lock */
 	uint64_t upper_bytes;		/* atomic: size of the upper's files */
 
+	struct audit *audit;		/* fs/audit.c; NULL when off */
+
 	struct fuse_session *se;
 	char *mountpoint;
 	int mounted;
@@ -173,6 +175,19 @@ int policy_redacted_size(struct fs *fs, int dirfd, const char *name,
 int policy_may_grow(struct fs *fs, uint64_t grow, uint64_t end);
 void policy_grew(struct fs *fs, int64_t delta);
 int policy_is_hidden_link(struct fs *fs, const struct stat *st);
+
+/* fs/audit.c */
+enum fs_audit_kind { FS_AUDIT_DENIAL, FS_AUDIT_CHANGE, FS_AUDIT_READ };
+struct audit;
+int audit_start(struct fs *fs);
+void audit_stop(struct fs *fs);
+void fs_req_begin(fuse_req_t req);
+int audit_wants(struct fs *fs, enum fs_audit_kind kind);
+void audit_event(struct fs *fs, enum fs_audit_kind kind, const char *op,
+		 char *path, const char *result);
+void audit_node(struct fs *fs, enum fs_audit_kind kind, const char *op,
+		struct node *parent, const char *name, const char *result);
+const char *audit_result(int error);
 
 /* fs/log.c */
 void fs_log(struct fs *fs, int level, const char *fmt, ...)

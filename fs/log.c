@@ -31,7 +31,7 @@ void fs_deny(struct fs *fs, const char *op, struct node *parent,
 	const char *what = "allow";
 	char *path;
 
-	if (!fs->opts.log)
+	if (!fs->opts.log && !fs->audit)
 		return;
 	switch (action) {
 	case RULE_HIDE:
@@ -43,6 +43,8 @@ void fs_deny(struct fs *fs, const char *op, struct node *parent,
 	case RULE_ALLOW:
 		break;
 	}
+	audit_node(fs, FS_AUDIT_DENIAL, op, parent, name,
+		   action == RULE_HIDE ? "hidden" : "denied");
 	path = node_path(fs, parent, name);
 	if (path && fs->opts.rules)
 		rules_decide(fs->opts.rules, path, 0, &why);

@@ -461,14 +461,16 @@ int node_lookup(struct fs *fs, struct node *parent, const char *name,
 	st = has_u ? ust : lst;
 	decision = node_decide_full(fs, parent, name, S_ISDIR(st.st_mode),
 				    &redact);
-	if (decision == RULE_HIDE)
+	if (decision == RULE_HIDE ||
+	    (S_ISREG(st.st_mode) &&
+	     ((!has_u && policy_is_hidden_link(fs, &lst)) ||
+	      policy_content_hidden(fs, has_u ? parent->ufd : parent->lfd,
+				    name, &st)))) {
+		audit_node(fs, FS_AUDIT_DENIAL, "lookup", parent, name,
+			   "hidden");
 		return -ENOENT;
+	}
 	if (S_ISREG(st.st_mode)) {
-		if (!has_u && policy_is_hidden_link(fs, &lst))
-			return -ENOENT;
-		if (policy_content_hidden(fs, has_u ? parent->ufd :
-					  parent->lfd, name, &st))
-			return -ENOENT;
 		if (redact && decision == RULE_ALLOW)
 			decision = RULE_READONLY;	/* masked: no writes */
 	} else {

@@ -132,8 +132,13 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	struct stat st;
 	int error;
 
+	fs_req_begin(req);
 	pthread_rwlock_wrlock(&fs->tree);
 	error = set_attrs(fs, n, attr, valid, fi);
+	if (error != -EROFS)
+		audit_node(fs, FS_AUDIT_CHANGE, "setattr", n->parent,
+			   n == &fs->root ? NULL : n->name,
+			   audit_result(error));
 	if (error == 0)
 		error = node_stat(fs, n, &st);
 	pthread_rwlock_unlock(&fs->tree);
@@ -254,6 +259,7 @@ static int change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	if (reserved_xattr(name) || strcmp(name, "security.capability") == 0)
 		return -EPERM;
+	fs_req_begin(req);
 	pthread_rwlock_wrlock(&fs->tree);
 	error = node_check_write(fs, remove ? "removexattr" : "setxattr", n);
 	if (error == 0)

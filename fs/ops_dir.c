@@ -35,6 +35,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fuse_entry_param e;
 	int error;
 
+	fs_req_begin(req);
 	rdlock(fs);
 	error = node_lookup(fs, node_of(req, parent), name, &e);
 	unlock(fs);
@@ -214,10 +215,14 @@ static void do_make(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 	struct node *parent = node_of(req, parent_ino);
 	int error;
 
+	fs_req_begin(req);
 	wrlock(fs);
 	error = check_new_name(fs, op, parent, name, a->kind == MAKE_DIR);
 	if (error == 0)
 		error = make_entry(fs, parent, name, a);
+	if (error != -EACCES && error != -EROFS)
+		audit_node(fs, FS_AUDIT_CHANGE, op, parent, name,
+			   audit_result(error));
 	if (error < 0) {
 		unlock(fs);
 		fuse_reply_err(req, -error);
@@ -270,6 +275,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino,
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	fs_req_begin(req);
 	wrlock(fs);
 	error = n->decision == RULE_READONLY ? -EPERM : 0;
 	if (error == 0 && !n->upper && !n->lower)
@@ -282,6 +288,8 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino,
 		a.srcdir = n->parent->ufd;
 		a.srcname = n->name;
 		error = make_entry(fs, newparent, newname, &a);
+		audit_node(fs, FS_AUDIT_CHANGE, "link", newparent, newname,
+			   audit_result(error));
 	}
 	if (error < 0) {
 		unlock(fs);
@@ -596,6 +604,7 @@ static void do_remove(fuse_req_t req, fuse_ino_t parent_ino,
 	struct node *parent = node_of(req, parent_ino), *n = NULL;
 	int error;
 
+	fs_req_begin(req);
 	wrlock(fs);
 	error = get_node(fs, parent, name, &n);
 	if (error < 0)
@@ -608,8 +617,11 @@ static void do_remove(fuse_req_t req, fuse_ino_t parent_ino,
 		error = node_check_write(fs, is_dir ? "rmdir" : "unlink", n);
 	if (error == 0 && is_dir)
 		error = dir_is_empty(fs, n);
-	if (error == 0)
+	if (error == 0) {
 		error = remove_entry(fs, parent, n);
+		audit_node(fs, FS_AUDIT_CHANGE, is_dir ? "rmdir" : "unlink",
+			   parent, name, audit_result(error));
+	}
 	if (error == 0)
 		gone(fs, n);
 out:
@@ -789,9 +801,25 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fs *fs = fs_of(req);
 	int error;
 
+	fs_req_begin(req);
 	wrlock(fs);
 	error = do_rename(fs, node_of(req, parent), name,
 			  node_of(req, newparent), newname, flags);
+	if (error != -EACCES && error != -EROFS &&
+	    audit_wants(fs, FS_AUDIT_CHANGE)) {
+		char *from = node_path(fs, node_of(req, parent), name);
+		char *to = node_path(fs, node_of(req, newparent), newname);
+		size_t len = (from ? strlen(from) : 0) +
+			(to ? strlen(to) : 0) + 5;
+		char *both = from && to ? malloc(len) : NULL;
+
+		if (both)
+			snprintf(both, len, "%s -> %s", from, to);
+		audit_event(fs, FS_AUDIT_CHANGE, "rename", both,
+			    audit_result(error));
+		free(from);
+		free(to);
+	}
 	unlock(fs);
 	fuse_reply_err(req, -error);
 }

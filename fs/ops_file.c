@@ -54,6 +54,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int write = wants_write(fi->flags), fd = -1, error = 0;
 	struct fh *fh;
 
+	fs_req_begin(req);
 	if (write) {
 		pthread_rwlock_wrlock(&fs->tree);
 		error = node_check_write(fs, "open", n);
@@ -66,6 +67,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 				error = -errno;
 			n->written = 1;
 		}
+		if (error != -EROFS)
+			audit_node(fs, FS_AUDIT_CHANGE, "open", n->parent,
+				   n->name, audit_result(error));
 	} else {
 		int dirfd;
 
@@ -76,6 +80,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		else if ((fd = openat(dirfd, n->name,
 				      open_flags(fi->flags))) < 0)
 			error = -errno;
+		if (audit_wants(fs, FS_AUDIT_READ))
+			audit_node(fs, FS_AUDIT_READ, "read", n->parent,
+				   n->name, audit_result(error));
 	}
 	pthread_rwlock_unlock(&fs->tree);
 	if (error < 0) {
@@ -121,6 +128,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 	struct fh *fh;
 
 	mode &= ~(mode_t)(S_ISUID | S_ISGID);
+	fs_req_begin(req);
 	pthread_rwlock_wrlock(&fs->tree);
 	error = node_name_ok(name);
 	if (error == -ENOENT)
@@ -164,6 +172,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 	if (error < 0)
 		goto fail;
 	node_of_ino(fs, e.ino)->written = 1;
+	audit_node(fs, FS_AUDIT_CHANGE, "create", parent, name, "ok");
 	pthread_rwlock_unlock(&fs->tree);
 
 	fh = fh_new(node_of_ino(fs, e.ino), fd, 1, 1);
