@@ -76,17 +76,46 @@ static int add_fuse_opt(struct mount_opts *o, const char *opt)
 	return (n < 0 || (size_t)n >= sizeof(o->fuse) - len) ? -1 : 0;
 }
 
+static int starts_option(const char *s)
+{
+	static const char *const names[] = {
+		"allow_other", "allow_root", "default_permissions", "fsname=",
+		"timeout=", "debug",
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		n = strlen(names[i]);
+		if (strncmp(s, names[i], n) == 0 &&
+		    (names[i][n - 1] == '=' || s[n] == ',' || s[n] == '\0'))
+			return 1;
+	}
+	/* section.key= */
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz");
+	if (n == 0 || s[n] != '.')
+		return 0;
+	s += n + 1;
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
+	return n > 0 && s[n] == '=';
+}
+
 /* Parse one -o argument (modified in place; pieces stay borrowed). */
 static int parse_opts(struct mount_opts *o, char *arg)
 {
 	char *opt, *next;
 
 	for (opt = arg; opt; opt = next) {
-		char *eq = strchr(opt, '='), *dot = strchr(opt, '.');
+		char *eq, *dot;
 
-		next = strchr(opt, ',');
+		/* A comma splits only where an option starts, so a pattern
+		 * such as hide.path=re:a{1,3} stays whole. */
+		for (next = strchr(opt, ','); next && !starts_option(next + 1);
+		     next = strchr(next + 1, ','))
+			;
 		if (next)
 			*next++ = '\0';
+		eq = strchr(opt, '=');
+		dot = strchr(opt, '.');
 		if (!*opt)
 			continue;
 		if (eq && dot && dot < eq) {
