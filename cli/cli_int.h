@@ -67,6 +67,14 @@ int session_unmount(const char *mountpoint, int lazy);
 /* Wait up to ms milliseconds for the daemon to release the lock. */
 int session_wait_unlocked(const struct session *s, int ms);
 
+/*
+ * Tell a live session's daemon that these project-relative paths changed
+ * in its layers ("" for all), so the view shows them as they are now.
+ * A session that is not live needs nothing: returns 0.  Prints the error.
+ */
+int session_refresh(const struct session *s, const char *const *paths,
+		    size_t n);
+
 /* s->dir joined with name; caller frees. */
 char *session_path(const struct session *s, const char *name);
 

@@ -24,6 +24,7 @@
 #include "cli/cli_int.h"
 #include "fs/fs.h"
 #include "rules/rules.h"
+#include "snapshot/snapshot.h"
 #include "rules/banned.h"
 
 static const char *const usage[] = {
@@ -350,6 +351,7 @@ int cmd_mount(int argc, char **argv)
 	struct session s = { 0 };
 	struct rules *rules = NULL;
 	struct fs *fs = NULL;
+	struct snapshot_store *store = NULL;
 	const char *id = NULL, *mp_arg = NULL;
 	char project[PATH_MAX], mp[PATH_MAX], err[8192];
 	char *upper = NULL, *work = NULL, *lock_path = NULL, *home = NULL;
@@ -485,6 +487,7 @@ int cmd_mount(int argc, char **argv)
 	fo.log = log_to_stderr;
 	audit_path = session_path(&s, "audit.jsonl");
 	fo.audit_path = audit_path;
+	fo.control_dir = s.dir;
 	fo.audit_level = FS_AUDIT_WRITES;
 	rules_foreach_value(rules, "audit", "log", audit_level, &fo.audit_level);
 	rules_foreach_value(rules, "audit", "reads", audit_reads,
@@ -493,6 +496,13 @@ int cmd_mount(int argc, char **argv)
 		fo.hide_dev = st.st_dev;
 		fo.hide_ino = st.st_ino;
 	}
+	/* The session's store records the base of every changed path. */
+	if (snapshot_store_open(&store, s.dir, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		goto out;
+	}
+	fo.base = snapshot_capture_base;
+	fo.base_payload = store;
 	if (fs_new(&fs, &fo, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		goto out;
@@ -521,6 +531,7 @@ int cmd_mount(int argc, char **argv)
 		setsid();
 		status = serve(fs, &s, &o, pipefd[1]);
 		fs_free(fs);
+		snapshot_store_free(store);
 		rules_free(rules);
 		_exit(status);
 	} else {
@@ -567,6 +578,7 @@ out:
 	if (lock_fd >= 0)
 		close(lock_fd);
 	fs_free(fs);
+	snapshot_store_free(store);
 	rules_free(rules);
 	session_release(&s);
 	free(o.overrides);

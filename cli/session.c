@@ -19,6 +19,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_int.h"
+#include "fs/fs.h"
 #include "rules/banned.h"
 
 char *path_join(const char *a, const char *b)
@@ -547,6 +548,20 @@ int session_unmount(const char *mountpoint, int lazy)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	return -EBUSY;
+}
+
+int session_refresh(const struct session *s, const char *const *paths,
+		    size_t n)
+{
+	char err[512];
+
+	if (session_state(s) != SESSION_LIVE)
+		return 0;
+	if (fs_control_refresh(s->dir, paths, n, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 int session_wait_unlocked(const struct session *s, int ms)

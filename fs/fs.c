@@ -260,6 +260,9 @@ int fs_serve(struct fs *fs)
 	if (audit_start(fs) < 0)
 		fs_log(fs, FS_LOG_WARN, "cannot open the audit log '%s'",
 		       fs->opts.audit_path);
+	if (control_start(fs) < 0)
+		fs_log(fs, FS_LOG_WARN, "cannot listen in '%s'",
+		       fs->opts.control_dir);
 	cfg = fuse_loop_cfg_create();
 	if (!cfg) {
 		fuse_remove_signal_handlers(fs->se);
@@ -272,6 +275,7 @@ int fs_serve(struct fs *fs)
 	error = fuse_session_loop_mt(fs->se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	fuse_remove_signal_handlers(fs->se);
+	control_stop(fs);
 	fuse_session_unmount(fs->se);
 	fs->mounted = 0;
 	audit_stop(fs);

@@ -70,6 +70,11 @@ struct fs_options {
 	 */
 	const char *audit_path;
 	enum fs_audit_level audit_level;
+	/*
+	 * Directory (the session's) where the daemon listens on the
+	 * FS_CONTROL_SOCKET for fs_control_refresh(); NULL: no control.
+	 */
+	const char *control_dir;
 	/* Where messages go; NULL drops them.  level is an fs_log_level. */
 	void (*log)(int level, const char *msg, void *payload);
 	void *payload;
@@ -77,7 +82,7 @@ struct fs_options {
 	int debug;
 };
 #define FS_OPTIONS_INIT { NULL, NULL, NULL, NULL, 1.0, 0, 0, NULL, NULL, \
-			  NULL, FS_AUDIT_WRITES, NULL, NULL, 0 }
+			  NULL, FS_AUDIT_WRITES, NULL, NULL, NULL, 0 }
 
 /*
  * Open the layers and prepare a filesystem.  Returns 0, or -errno with a
@@ -102,6 +107,18 @@ int fs_serve(struct fs *fs);
 
 /* Unmount (when mounted) and free; fs_free(NULL) is a no-op. */
 void fs_free(struct fs *fs);
+
+#define FS_CONTROL_SOCKET "control.sock"
+
+/*
+ * Tell the daemon serving the session directory dir that the layers
+ * changed under these project-relative paths ("" for everything): it
+ * forgets what it cached of them and drops the kernel's caches, so the
+ * view shows the layers as they are now.  Returns 0 once the daemon has
+ * done it, or -1 with err filled (no daemon, or it did not answer).
+ */
+int fs_control_refresh(const char *dir, const char *const *paths, size_t n,
+		       char *err, size_t errsz);
 
 /*
  * Count the changed paths recorded in an upper directory: files, symlinks,

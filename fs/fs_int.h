@@ -88,6 +88,10 @@ struct fs {
 
 	struct audit *audit;		/* fs/audit.c; NULL when off */
 
+	pthread_t control;		/* fs/control.c */
+	int control_fd;
+	int control_running;
+
 	struct fuse_session *se;
 	char *mountpoint;
 	int mounted;
@@ -188,6 +192,10 @@ void audit_event(struct fs *fs, enum fs_audit_kind kind, const char *op,
 void audit_node(struct fs *fs, enum fs_audit_kind kind, const char *op,
 		struct node *parent, const char *name, const char *result);
 const char *audit_result(int error);
+
+/* fs/control.c */
+int control_start(struct fs *fs);
+void control_stop(struct fs *fs);
 
 /* fs/log.c */
 void fs_log(struct fs *fs, int level, const char *fmt, ...)

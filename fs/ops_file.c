@@ -108,7 +108,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->direct_io = 1;
 	}
 	fi->fh = (uintptr_t)fh;
-	fi->keep_cache = 0;
+	/* Pages of a file this session never wrote stay valid between
+	 * opens: only the kernel (write-through) ever changes it. */
+	fi->keep_cache = !n->written && !n->redact;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		close(fd);
 		free(fh);
