@@ -38,5 +38,36 @@ int cmd_status(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_accept(int argc, char **argv);
+int cmd_discard(int argc, char **argv);
+int cmd_review(int argc, char **argv);
+
+/*
+ * Shared by the review commands (cmd_diff.c).  cli_review_open() opens the
+ * session arg names (NULL: the working directory's) for review: its policy
+ * and its snapshot (an interrupted accept is completed); prints errors;
+ * 0 or -1.  Release with cli_review_close().  cli_session_arg() tells
+ * whether a first argument names a session (an id or a mountpoint) rather
+ * than a path; cli_review_args() moves it from argv to *id.
+ * cli_review_paths() makes project-relative paths of argv (relative to
+ * the working directory inside the project or the mount).
+ * cli_pager_start() pipes stdout to $PAGER (less) on a terminal and
+ * returns its pid (or -1); cli_pager_end(pid) waits for it.
+ */
+struct session;
+struct rules;
+struct snapshot;
+int cli_review_open(struct session *s, struct rules **rules,
+		    struct snapshot **snap, const char *arg);
+void cli_review_close(struct session *s, struct rules *rules,
+		      struct snapshot *snap);
+int cli_session_arg(const char *arg);
+int cli_review_args(const char **id, int *argc, char ***argv);
+int cli_review_paths(char ***out, size_t *n, const struct session *s,
+		     int argc, char **argv);
+int cli_pager_start(void);
+void cli_pager_end(int pid);
 
 #endif

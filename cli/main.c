@@ -27,6 +27,11 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "run a command inside an isolated view" },
 	{ "rules", cmd_rules, "which rule decides a path, and why" },
 	{ "doctor", cmd_doctor, "which protections this machine can give" },
+	{ "diff", cmd_diff, "show the session's change as a git patch" },
+	{ "check", cmd_check, "run the review gates over the change" },
+	{ "accept", cmd_accept, "apply the change to the project" },
+	{ "review", cmd_review, "accept the change file by file, hunk by hunk" },
+	{ "discard", cmd_discard, "drop the session, or some paths of it" },
 };
 
 static void vreport(const char *prefix, const char *fmt, va_list ap,

@@ -57,3 +57,21 @@ step wardfs status
 "$W" status
 step wardfs umount "$mnt"
 "$W" umount "$mnt"
+
+echo "Review the agent's change as a git diff:"
+step wardfs diff --stat "$mnt"
+"$W" diff --stat "$mnt"
+step wardfs diff "$mnt" src Makefile
+"$W" diff --no-pager "$mnt" src Makefile
+step wardfs check "$mnt"
+"$W" check "$mnt"
+echo "The gates flag the built binary; accept the source change only:"
+step wardfs accept "$mnt" src/main.c Makefile
+"$W" accept "$mnt" src/main.c Makefile
+echo "The project now has the agent's edit (and the rest stays in the session):"
+step cat "$proj/src/main.c"
+cat "$proj/src/main.c"
+step git -C "$proj" status --short
+git -C "$proj" status --short
+step wardfs diff --stat "$mnt"
+"$W" diff --stat "$mnt"
