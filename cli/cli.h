@@ -43,6 +43,7 @@ int cmd_check(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
 int cmd_discard(int argc, char **argv);
 int cmd_review(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 
 /*
  * Shared by the review commands (cmd_diff.c).  cli_review_open() opens the

@@ -19,6 +19,8 @@ struct session {
 	char *dir;		/* the session directory */
 	char *project;		/* absolute */
 	char *mountpoint;	/* absolute */
+	char **overrides;	/* -o section.key=value given at mount */
+	size_t noverrides;
 };
 
 enum session_state {
@@ -54,6 +56,10 @@ void session_list_free(struct session *list, size_t count);
 int session_resolve(struct session *out, const char *arg);
 
 void session_release(struct session *s);
+
+/* Replace s's overrides with copies of list[0..n).  0 or -1 (no memory). */
+int session_set_overrides(struct session *s, const char *const *list,
+			  size_t n);
 
 enum session_state session_state(const struct session *s);
 const char *session_state_name(enum session_state state);

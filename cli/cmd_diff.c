@@ -92,6 +92,8 @@ int cli_review_open(struct session *s, struct rules **rules,
 	if (session_resolve(s, arg) < 0)
 		return -1;
 	rc.project = s->project;
+	rc.overrides = (const char *const *)s->overrides;
+	rc.noverrides = s->noverrides;
 	if (rules_load(rules, &rc, drop_warning, NULL, err, sizeof(err)) < 0) {
 		for (line = err; *line; line = nl + 1) {
 			nl = strchr(line, '\n');

@@ -356,6 +356,8 @@ int cmd_mount(int argc, char **argv)
 	char project[PATH_MAX], mp[PATH_MAX], err[8192];
 	char *upper = NULL, *work = NULL, *lock_path = NULL, *home = NULL;
 	char *audit_path = NULL;
+	const char **all = NULL;
+	size_t nall = 0, i;
 	int c, status = CLI_EXIT_FAIL, lock_fd = -1, is_new = 0;
 	int pipefd[2] = { -1, -1 };
 	struct stat st;
@@ -437,9 +439,19 @@ int cmd_mount(int argc, char **argv)
 	if (mp_arg && check_mountpoint(mp_arg, project, mp) < 0)
 		goto out;
 
+	/* A resumed session keeps the overrides it was mounted with. */
+	all = calloc(s.noverrides + o.noverrides + 1, sizeof(*all));
+	if (!all) {
+		cli_error("out of memory");
+		goto out;
+	}
+	for (i = 0; i < s.noverrides; i++)
+		all[nall++] = s.overrides[i];
+	for (i = 0; i < o.noverrides; i++)
+		all[nall++] = o.overrides[i];
 	rc.project = project;
-	rc.overrides = o.overrides;
-	rc.noverrides = o.noverrides;
+	rc.overrides = all;
+	rc.noverrides = nall;
 	if (rules_load(&rules, &rc, warn_config, NULL, err, sizeof(err)) < 0) {
 		print_config_errors(err);
 		cli_hint("'wardfs rules list' shows the policy once it loads");
@@ -451,14 +463,21 @@ int cmd_mount(int argc, char **argv)
 			goto out;
 		is_new = 1;
 		s.mountpoint = mp_arg ? strdup(mp) : session_path(&s, "mnt");
-		if (!s.mountpoint || session_save(&s) < 0)
+		if (!s.mountpoint ||
+		    session_set_overrides(&s, all, nall) < 0 ||
+		    session_save(&s) < 0)
 			goto out;
-	} else if (mp_arg) {
-		free(s.mountpoint);
-		s.mountpoint = strdup(mp);
-		if (!s.mountpoint || session_save(&s) < 0)
+	} else if (mp_arg || o.noverrides) {
+		if (mp_arg) {
+			free(s.mountpoint);
+			s.mountpoint = strdup(mp);
+		}
+		if (!s.mountpoint ||
+		    session_set_overrides(&s, all, nall) < 0 ||
+		    session_save(&s) < 0)
 			goto out;
-	} else if (check_mountpoint(s.mountpoint, project, mp) < 0) {
+	}
+	if (id && !mp_arg && check_mountpoint(s.mountpoint, project, mp) < 0) {
 		goto out;
 	}
 
@@ -587,5 +606,6 @@ out:
 	free(lock_path);
 	free(home);
 	free(audit_path);
+	free(all);
 	return status;
 }

@@ -347,6 +347,8 @@ int cmd_run(int argc, char **argv)
 	}
 
 	rc.project = project;
+	rc.overrides = (const char *const *)s.overrides;
+	rc.noverrides = s.noverrides;
 	if (rules_load(&rules, &rc, NULL, NULL, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		goto out;

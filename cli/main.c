@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "accept", cmd_accept, "apply the change to the project" },
 	{ "review", cmd_review, "accept the change file by file, hunk by hunk" },
 	{ "discard", cmd_discard, "drop the session, or some paths of it" },
+	{ "log", cmd_log, "the session's audit log" },
 };
 
 static void vreport(const char *prefix, const char *fmt, va_list ap,

@@ -122,12 +122,41 @@ char *session_path(const struct session *s, const char *name)
 	return path_join(s->dir, name);
 }
 
+int session_set_overrides(struct session *s, const char *const *list,
+			  size_t n)
+{
+	char **copy = NULL;
+	size_t i;
+
+	if (n) {
+		copy = calloc(n, sizeof(*copy));
+		if (!copy)
+			return -1;
+		for (i = 0; i < n; i++) {
+			copy[i] = strdup(list[i]);
+			if (!copy[i]) {
+				while (i--)
+					free(copy[i]);
+				free(copy);
+				return -1;
+			}
+		}
+	}
+	for (i = 0; i < s->noverrides; i++)
+		free(s->overrides[i]);
+	free(s->overrides);
+	s->overrides = copy;
+	s->noverrides = n;
+	return 0;
+}
+
 void session_release(struct session *s)
 {
 	free(s->id);
 	free(s->dir);
 	free(s->project);
 	free(s->mountpoint);
+	session_set_overrides(s, NULL, 0);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -139,6 +168,18 @@ static int read_field(void *user, const char *section, const char *name,
 
 	if (strcmp(section, "session") != 0)
 		return 1;
+	if (strcmp(name, "override") == 0) {
+		char **grown = realloc(s->overrides, (s->noverrides + 1) *
+				       sizeof(*grown));
+
+		if (!grown)
+			return 0;
+		s->overrides = grown;
+		s->overrides[s->noverrides] = strdup(value);
+		if (s->overrides[s->noverrides])
+			s->noverrides++;
+		return 1;
+	}
 	if (strcmp(name, "project") == 0)
 		field = &s->project;
 	else if (strcmp(name, "mountpoint") == 0)
@@ -210,6 +251,7 @@ int session_save(const struct session *s)
 	char stamp[64];
 	FILE *f = NULL;
 	int error = -1;
+	size_t i;
 
 	if (!path)
 		goto out;
@@ -223,6 +265,8 @@ int session_save(const struct session *s)
 		goto out;
 	fprintf(f, "[session]\nid = %s\nproject = %s\nmountpoint = %s\n"
 		"saved = %s\n", s->id, s->project, s->mountpoint, stamp);
+	for (i = 0; i < s->noverrides; i++)
+		fprintf(f, "override = %s\n", s->overrides[i]);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		goto out;
 	if (rename(tmp, path) < 0)

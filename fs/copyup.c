@@ -169,7 +169,7 @@ static void proc_path(char *buf, size_t size, int dirfd, const char *name)
 	if (name && *name)
 		snprintf(buf, size, "/proc/self/fd/%d/%s", dirfd, name);
 	else
-		snprintf(buf, size, "/proc/self/fd/%d", dirfd);
+		snprintf(buf, size, "/proc/self/fd/%d/.", dirfd);
 }
 
 /* Give a fresh upper entry (in the work dir) the lower's metadata. */

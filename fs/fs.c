@@ -99,7 +99,7 @@ static void adopt_root(struct fs *fs, const struct stat *lower)
 	uint64_t origin = lower->st_ino;
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fs->root.ufd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/.", fs->root.ufd);
 	if (lgetxattr(path, FS_XATTR_ORIGIN, NULL, 0) >= 0)
 		return;
 	(void)chown(path, lower->st_uid, lower->st_gid);

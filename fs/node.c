@@ -1,6 +1,7 @@
 /*
  * node.c - names in the merged view: the node table, lookup, stat.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -364,16 +365,63 @@ int node_layer_fd(struct node *n, int upper)
 	return upper ? n->ufd : n->lfd;
 }
 
+/*
+ * The link count of a merged directory: the lower's, plus directories the
+ * upper adds, minus lower directories it deletes or replaces.  (Hidden
+ * subdirectories still count: a count too high only costs find(1) its
+ * leaf optimisation, one too low would make it skip directories.)
+ */
+static nlink_t merged_nlink(struct node *n, nlink_t lower_nlink)
+{
+	int fd = openat(n->ufd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long nlink = (long)lower_nlink;
+	struct dirent *d;
+	DIR *dir;
+
+	if (fd < 0)
+		return lower_nlink;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return lower_nlink;
+	}
+	while ((d = readdir(dir))) {
+		struct stat ust, lst;
+		int up_dir, low_dir;
+
+		if (strcmp(d->d_name, ".") == 0 ||
+		    strcmp(d->d_name, "..") == 0 ||
+		    strcmp(d->d_name, FS_OPAQUE_MARKER) == 0)
+			continue;
+		if (fstatat(fd, d->d_name, &ust, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		up_dir = S_ISDIR(ust.st_mode);
+		low_dir = fstatat(n->lfd, d->d_name, &lst,
+				  AT_SYMLINK_NOFOLLOW) == 0 &&
+			S_ISDIR(lst.st_mode);
+		if (up_dir && !low_dir)
+			nlink++;
+		else if (!up_dir && low_dir)
+			nlink--;	/* a whiteout or a file replaced it */
+	}
+	closedir(dir);
+	return nlink < 2 ? 2 : (nlink_t)nlink;
+}
+
 int node_stat(struct fs *fs, struct node *n, struct stat *st)
 {
 	int error;
 
 	if (S_ISDIR(n->type)) {
 		int fd = n->upper ? n->ufd : n->lfd;
+		struct stat lst;
 
 		if (fd < 0)
 			return -ENOENT;
 		error = fstatat(fd, "", st, AT_EMPTY_PATH);
+		if (error == 0 && n->upper && n->lfd >= 0 && !n->opaque &&
+		    fstatat(n->lfd, "", &lst, AT_EMPTY_PATH) == 0)
+			st->st_nlink = merged_nlink(n, lst.st_nlink);
 	} else {
 		struct node *p = n->parent;
 		int fd;
@@ -543,6 +591,8 @@ int node_lookup(struct fs *fs, struct node *parent, const char *name,
 		node_forget(fs, n, 1);
 		return -EIO;
 	}
+	if (S_ISDIR(n->type) && n->upper && n->lfd >= 0 && !n->opaque)
+		st.st_nlink = merged_nlink(n, lst.st_nlink);
 	st.st_ino = n->ino;
 	node_fill_entry(fs, n, &st, e);
 	return 0;

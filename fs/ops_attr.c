@@ -46,7 +46,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 static void node_proc_path(struct node *n, char *buf, size_t size)
 {
 	if (S_ISDIR(n->type))
-		snprintf(buf, size, "/proc/self/fd/%d",
+		snprintf(buf, size, "/proc/self/fd/%d/.",
 			 n->upper ? n->ufd : n->lfd);
 	else
 		snprintf(buf, size, "/proc/self/fd/%d/%s",

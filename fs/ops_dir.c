@@ -747,6 +747,9 @@ static int do_rename(struct fs *fs, struct node *parent, const char *name,
 		goto out;
 	t_lower = t ? t->lower : lower_exists(newparent, newname);
 	s_lower = s->lower;
+	/* The project file about to be replaced: its first change. */
+	if (t && !t->upper && t->lower && !S_ISDIR(t->type))
+		copyup_capture_node(fs, newparent, newname);
 
 	/* Clear the way: an upper directory of whiteouts, or a whiteout a
 	 * directory cannot be renamed over. */
