@@ -124,7 +124,7 @@ int cmd_accept(int argc, char **argv)
 		}
 	}
 	if (commit && ao.branch) {
-		cli_error("--commit and --branch exclude each other");
+		cli_error("bad options: --commit and --branch exclude each other");
 		return cli_usage(usage, 0);
 	}
 	argc -= optind;
@@ -133,7 +133,7 @@ int cmd_accept(int argc, char **argv)
 	if (cli_review_open(&s, &rules, &snap, id) < 0)
 		return CLI_EXIT_FAIL;
 	if (!ao.branch && session_state(&s) == SESSION_LIVE) {
-		cli_error("cannot accept while session '%s' is mounted at '%s'",
+		cli_error("cannot accept: session '%s' is mounted at '%s'",
 			  s.id, s.mountpoint);
 		cli_hint("'wardfs umount %s' first, or use --branch", s.id);
 		goto out;

@@ -43,13 +43,13 @@ static int discard_all(const struct session *s)
 	if (state == SESSION_LIVE) {
 		if (session_unmount(s->mountpoint, 0) < 0 &&
 		    session_unmount(s->mountpoint, 1) < 0) {
-			cli_error("cannot unmount '%s'", s->mountpoint);
+			cli_error("cannot unmount '%s': it is busy", s->mountpoint);
 			cli_hint("close what uses it, then 'wardfs umount %s'",
 				 s->id);
 			return -1;
 		}
 		if (session_wait_unlocked(s, 10000) < 0) {
-			cli_error("the daemon of session '%s' does not exit",
+			cli_error("cannot discard session '%s': its daemon does not exit",
 				  s->id);
 			return -1;
 		}
@@ -104,7 +104,7 @@ int cmd_discard(int argc, char **argv)
 	if (cli_review_open(&s, &rules, &snap, id) < 0)
 		return CLI_EXIT_FAIL;
 	if (session_state(&s) == SESSION_LIVE) {
-		cli_error("cannot discard paths while session '%s' is mounted "
+		cli_error("cannot discard paths: session '%s' is mounted "
 			  "at '%s'", s.id, s.mountpoint);
 		cli_hint("'wardfs umount %s' first", s.id);
 		goto out;

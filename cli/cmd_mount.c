@@ -137,13 +137,13 @@ static int parse_opts(struct mount_opts *o, char *arg)
 			   strcmp(opt, "default_permissions") == 0 ||
 			   strncmp(opt, "fsname=", 7) == 0) {
 			if (add_fuse_opt(o, opt) < 0) {
-				cli_error("mount options too long");
+				cli_error("bad mount options: too long");
 				return -1;
 			}
 		} else if (strcmp(opt, "debug") == 0) {
 			o->debug = 1;
 		} else {
-			cli_error("unknown mount option '%s'", opt);
+			cli_error("bad mount option '%s': unknown option", opt);
 			return -1;
 		}
 	}
@@ -409,14 +409,14 @@ int cmd_mount(int argc, char **argv)
 			goto out;
 		state = session_state(&s);
 		if (state == SESSION_LIVE) {
-			cli_error("session '%s' is already mounted at '%s'",
-				  s.id, s.mountpoint);
+			cli_error("cannot mount session '%s': already mounted at "
+				  "'%s'", s.id, s.mountpoint);
 			goto out;
 		}
 		if (state == SESSION_STALE) {
 			/* The daemon died: clear its dead mount first. */
 			if (session_unmount(s.mountpoint, 1) < 0) {
-				cli_error("cannot clear the stale mount at '%s'",
+				cli_error("cannot clear the stale mount at '%s': it is busy",
 					  s.mountpoint);
 				goto out;
 			}
@@ -442,7 +442,7 @@ int cmd_mount(int argc, char **argv)
 	/* A resumed session keeps the overrides it was mounted with. */
 	all = calloc(s.noverrides + o.noverrides + 1, sizeof(*all));
 	if (!all) {
-		cli_error("out of memory");
+		cli_error("cannot mount: out of memory");
 		goto out;
 	}
 	for (i = 0; i < s.noverrides; i++)
@@ -489,8 +489,8 @@ int cmd_mount(int argc, char **argv)
 		goto out;
 	}
 	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		cli_error("session '%s' is already mounted at '%s'", s.id,
-			  s.mountpoint);
+		cli_error("cannot mount session '%s': already mounted at '%s'",
+			  s.id, s.mountpoint);
 		goto out;
 	}
 

@@ -234,7 +234,7 @@ static int find_session(const char *project, struct session *out)
 		}
 	}
 	if (found > 1) {
-		cli_error("more than one session for '%s'; name one with -s:",
+		cli_error("cannot choose a session for '%s': there are several; name one with -s:",
 			  project);
 		for (i = 0; i < n; i++)
 			if (strcmp(list[i].project, project) == 0)
@@ -296,7 +296,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_NET:
 			if (strcmp(optarg, "none") && strcmp(optarg, "host")) {
-				cli_error("--net takes 'none' or 'host', not "
+				cli_error("bad option --net: it takes 'none' or 'host', not "
 					  "'%s'", optarg);
 				return CLI_EXIT_USAGE;
 			}

@@ -50,7 +50,7 @@ int cmd_umount(int argc, char **argv)
 
 	switch (session_state(&s)) {
 	case SESSION_UNMOUNTED:
-		cli_error("session '%s' is not mounted", s.id);
+		cli_error("cannot unmount session '%s': not mounted", s.id);
 		goto out;
 	case SESSION_STALE:
 		lazy = 1;

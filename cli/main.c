@@ -145,14 +145,14 @@ int main(int argc, char **argv)
 		}
 		cmd = find_command(argv[2]);
 		if (!cmd) {
-			cli_error("'%s' is not a wardfs command", argv[2]);
+			cli_error("unknown command '%s': not a wardfs command", argv[2]);
 			return CLI_EXIT_USAGE;
 		}
 		return cli_finish(cmd->fn(2, help_argv));
 	}
 	cmd = find_command(argv[1]);
 	if (!cmd) {
-		cli_error("'%s' is not a wardfs command", argv[1]);
+		cli_error("unknown command '%s': not a wardfs command", argv[1]);
 		cli_hint("see 'wardfs --help'");
 		return CLI_EXIT_USAGE;
 	}

@@ -238,7 +238,7 @@ int session_load(struct session *s, const char *id)
 	if (errno == EINVAL)
 		cli_error("session '%s': its session.ini is damaged", id);
 	else
-		cli_error("no session '%s'", id);
+		cli_error("cannot find session '%s': no such session", id);
 	cli_hint("'wardfs status' lists the sessions");
 	return -1;
 }
@@ -332,7 +332,7 @@ int session_create(struct session *s, const char *project)
 	}
 	free(dir);
 	if (!s->dir || tries == 16) {
-		cli_error("cannot create a session directory");
+		cli_error("cannot create a session directory: no free name");
 		session_release(s);
 		return -1;
 	}
@@ -432,7 +432,7 @@ int session_resolve(struct session *out, const char *arg)
 	}
 	if (arg) {
 		if (!realpath(arg, real)) {
-			cli_error("no session '%s'", arg);
+			cli_error("cannot find session '%s': no such session", arg);
 			cli_hint("'wardfs status' lists the sessions");
 			goto out;
 		}
@@ -440,7 +440,7 @@ int session_resolve(struct session *out, const char *arg)
 			if (strcmp(list[i].mountpoint, real) == 0)
 				error = take(out, &list[i]);
 		if (error < 0) {
-			cli_error("no session is mounted at '%s'", arg);
+			cli_error("cannot find session '%s': nothing is mounted there", arg);
 			cli_hint("'wardfs status' lists the sessions");
 		}
 		goto out;
@@ -461,11 +461,11 @@ int session_resolve(struct session *out, const char *arg)
 		goto out;
 	}
 	if (found == 0) {
-		cli_error("no session for '%s'", cwd);
+		cli_error("cannot find a session for '%s': none here", cwd);
 		cli_hint("name one: 'wardfs status' lists the sessions");
 		goto out;
 	}
-	cli_error("more than one session for '%s'; name one of:", cwd);
+	cli_error("cannot choose a session for '%s': name one of:", cwd);
 	for (i = 0; i < n; i++)
 		if (path_is_within(cwd, list[i].project) ||
 		    path_is_within(cwd, list[i].mountpoint))
