@@ -40,7 +40,7 @@ static const char *const usage[] = {
 	"    -d, --debug         log every request (implies -f)",
 	"    -o OPT              mount options, comma separated:",
 	"                          allow_other, allow_root, fsname=NAME",
-	"                          timeout=SECONDS (kernel caches, default 1)",
+	"                          timeout=SECONDS (kernel caches, default 60)",
 	"                          section.key=VALUE (config override, e.g.",
 	"                          hide.path=build/secrets/)",
 	"    -h, --help          show this help",
@@ -345,7 +345,7 @@ int cmd_mount(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct mount_opts o = { "", 1.0, NULL, 0, 0, 0 };
+	struct mount_opts o = { "", FS_DEFAULT_TIMEOUT, NULL, 0, 0, 0 };
 	struct rules_config rc = RULES_CONFIG_INIT;
 	struct fs_options fo = FS_OPTIONS_INIT;
 	struct session s = { 0 };

@@ -46,7 +46,12 @@ struct fs_options {
 	const char *work;	/* scratch directory on the upper's filesystem */
 	/* The policy; borrowed, must outlive the struct fs.  May be NULL. */
 	const struct rules *rules;
-	/* Kernel entry/attribute cache lifetime in seconds. */
+	/*
+	 * Kernel entry/attribute cache lifetime in seconds.  Every change
+	 * made through the view, by accept or by a snapshot restore reaches
+	 * the kernel's caches at once; only changes made to the project
+	 * behind the session's back wait for this long.
+	 */
 	double timeout;
 	/* Lower entries with this device and inode are hidden (the state
 	 * directory, when it lies inside the project). */
@@ -81,7 +86,9 @@ struct fs_options {
 	/* Print every request (debug). */
 	int debug;
 };
-#define FS_OPTIONS_INIT { NULL, NULL, NULL, NULL, 1.0, 0, 0, NULL, NULL, \
+#define FS_DEFAULT_TIMEOUT 60.0
+#define FS_OPTIONS_INIT { NULL, NULL, NULL, NULL, FS_DEFAULT_TIMEOUT, 0, 0, \
+			  NULL, NULL, \
 			  NULL, FS_AUDIT_WRITES, NULL, NULL, NULL, 0 }
 
 /*

@@ -861,7 +861,10 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	fi->fh = (uintptr_t)d;
-	fi->cache_readdir = 0;
+	/* Listings stay cached: every change of a directory goes through
+	 * the kernel (which drops them), or through the control socket. */
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
 	if (fuse_reply_open(req, fi) == -ENOENT)
 		free(d);
 }

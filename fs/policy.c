@@ -50,6 +50,30 @@ static void content_cache_clear(struct fs *fs)
 	fs->content_count = 0;
 }
 
+/* Called with content_lock held: keep chains short. */
+static void content_cache_grow(struct fs *fs)
+{
+	size_t size = fs->content_size * 2, i;
+	struct content_entry **table = calloc(size, sizeof(*table));
+
+	if (!table)
+		return;
+	for (i = 0; i < fs->content_size; i++) {
+		struct content_entry *e = fs->content[i], *next;
+
+		for (; e; e = next) {
+			size_t h = key_hash(e->dev, e->ino) & (size - 1);
+
+			next = e->next;
+			e->next = table[h];
+			table[h] = e;
+		}
+	}
+	free(fs->content);
+	fs->content = table;
+	fs->content_size = size;
+}
+
 void policy_release(struct fs *fs)
 {
 	if (fs->content) {
@@ -109,6 +133,11 @@ int policy_content_hidden(struct fs *fs, int dirfd, const char *name,
 	if (fs->content) {
 		if (fs->content_count >= CONTENT_CACHE_MAX)
 			content_cache_clear(fs);
+		else if (fs->content_count >= fs->content_size) {
+			content_cache_grow(fs);
+			h = key_hash(st->st_dev, st->st_ino) &
+				(fs->content_size - 1);
+		}
 		e = calloc(1, sizeof(*e));
 		if (e) {
 			e->dev = st->st_dev;
