@@ -258,26 +258,65 @@ out:
 	return buf;
 }
 
+/*
+ * Call fn for every cached node below dir, parents before children, with
+ * no lock of the table held (fn may build paths); each node is kept alive
+ * meanwhile.
+ */
 void node_foreach_descendant(struct fs *fs, struct node *dir,
 			     void (*fn)(struct node *n, void *payload),
 			     void *payload)
 {
-	size_t i;
+	struct node **list = NULL, **grown;
+	size_t n = 0, alloc = 0, i, depth, max_depth = 0;
 
 	pthread_mutex_lock(&fs->table_lock);
 	for (i = 0; i < fs->table_size; i++) {
-		struct node *n = fs->table[i];
+		struct node *node = fs->table[i];
 
-		for (; n; n = n->hnext) {
+		for (; node; node = node->hnext) {
 			struct node *p;
 
-			for (p = n->parent; p && p != dir; p = p->parent)
+			for (p = node->parent; p && p != dir; p = p->parent)
 				;
-			if (p == dir)
-				fn(n, payload);
+			if (p != dir)
+				continue;
+			if (n == alloc) {
+				alloc = alloc ? alloc * 2 : 64;
+				grown = realloc(list, alloc * sizeof(*list));
+				if (!grown)
+					break;
+				list = grown;
+			}
+			node->nlookup++;
+			list[n++] = node;
 		}
 	}
 	pthread_mutex_unlock(&fs->table_lock);
+
+	/* Parents first: by depth below dir. */
+	for (i = 0; i < n; i++) {
+		struct node *p;
+
+		for (depth = 0, p = list[i]; p != dir; p = p->parent)
+			depth++;
+		if (depth > max_depth)
+			max_depth = depth;
+	}
+	for (depth = 1; depth <= max_depth; depth++) {
+		for (i = 0; i < n; i++) {
+			struct node *p;
+			size_t d = 0;
+
+			for (p = list[i]; p != dir; p = p->parent)
+				d++;
+			if (d == depth)
+				fn(list[i], payload);
+		}
+	}
+	for (i = 0; i < n; i++)
+		node_forget(fs, list[i], 1);
+	free(list);
 }
 
 int node_name_ok(const char *name)

@@ -23,16 +23,15 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct stat st;
 	int error = 0;
 
-	if (fi && !S_ISDIR(n->type)) {
+	pthread_rwlock_rdlock(&fs->tree);
+	error = node_stat(fs, n, &st);
+	pthread_rwlock_unlock(&fs->tree);
+	if (error == -ENOENT && fi && !S_ISDIR(n->type)) {
+		/* An open file whose name is gone: its own descriptor. */
 		struct fh *fh = (struct fh *)(uintptr_t)fi->fh;
 
-		if (fstat(fh->fd, &st) < 0)
-			error = -errno;
+		error = fstat(fh->fd, &st) < 0 ? -errno : 0;
 		st.st_ino = n->ino;
-	} else {
-		pthread_rwlock_rdlock(&fs->tree);
-		error = node_stat(fs, n, &st);
-		pthread_rwlock_unlock(&fs->tree);
 	}
 	if (error < 0)
 		fuse_reply_err(req, -error);

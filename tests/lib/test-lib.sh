@@ -26,9 +26,11 @@
 # Options of a test script: -v (show every body's output), -i (stop at
 # the first failure), -d (keep the trash directory), --root=DIR (put the
 # trash directory under DIR).  Environment: WARDFS_BIN (the binary, default
-# the repository's ./wardfs), CI (a missing /dev/fuse is a failure, not a
-# skip), WARD_TIMEOUT (seconds to wait for a mount or an exit, default 10),
-# WARD_NO_FUSE=t before sourcing (script needs no mount).
+# the repository's ./wardfs), WARDFS_TEST_ROOT (as --root), CI (a missing
+# /dev/fuse is a failure, not a skip), WARD_TIMEOUT (seconds to wait for a
+# mount or an exit, default 10), WARD_TEST_TIMEOUT (seconds a test body may
+# run before the watchdog kills the daemons, default 60), WARD_NO_FUSE=t
+# before sourcing (script needs no mount).
 
 # ---------------------------------------------------------------------
 # Locations, options, environment
@@ -67,6 +69,9 @@ done
 
 # One timeout for every bounded wait (mount ready, daemon exit).
 : "${WARD_TIMEOUT:=10}"
+# A test body running longer than this is stuck (a deadlocked daemon):
+# the watchdog kills the script's daemons, so that the hung calls fail.
+: "${WARD_TEST_TIMEOUT:=60}"
 
 # A predictable environment: no user configuration, no pager, no colour.
 export LC_ALL=C LANG=C TZ=UTC
@@ -115,41 +120,55 @@ export WARDFS_HOME
 # ---------------------------------------------------------------------
 # Cleaning up mounts and daemons (also from the EXIT trap)
 
-# Mount points at or below $1 listed in /proc/mounts, deepest first.
+# (Forks are slow on some machines: the helpers polled in loops use bash
+# builtins only.)
+
+# Mount points at or below $1 listed in /proc/mounts, last mounted first
+# (so nested mounts come before the mounts they are on).
 test_mounts_under() {
-	awk -v d="$1" '{
-		m = $2
-		gsub(/\\040/, " ", m); gsub(/\\011/, "\t", m)
-		gsub(/\\012/, "\n", m); gsub(/\\134/, "\\", m)
-		if (m == d || index(m, d "/") == 1)
-			print length(m) "\t" m
-	}' /proc/mounts | sort -rn | cut -f2-
+	local dev m rest list=()
+	while read -r dev m rest; do
+		m=${m//\\040/ }
+		m=${m//\\011/$'\t'}
+		m=${m//\\012/$'\n'}
+		m=${m//\\134/\\}
+		if test "$m" = "$1" || test "${m#"$1"/}" != "$m"; then
+			list=("$m" "${list[@]}")
+		fi
+	done </proc/mounts
+	test ${#list[@]} = 0 || printf '%s\n' "${list[@]}"
+}
+
+# True when process $1 has WARDFS_HOME=$WARDFS_HOME in its environment.
+test_pid_ours_() {
+	local vars v
+	mapfile -d "" vars 2>/dev/null <"/proc/$1/environ" || return 1
+	for v in "${vars[@]}"; do
+		test "$v" = "WARDFS_HOME=$WARDFS_HOME" && return 0
+	done
+	return 1
 }
 
 # Pids of wardfs processes that serve this script's $WARDFS_HOME (daemons
 # started by a background "wardfs mount" are not children of this shell).
 test_wardfs_pids() {
-	local p exe
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
+	local e p
+	while read -r e; do
+		p=${e#/proc/}
+		p=${p%/exe}
 		test "$p" = "$$" && continue
-		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
-		test "$exe" = "$WARDFS_BIN" || continue
-		# a zombie is no daemon
-		case $(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null) in
-		Z | X | '') continue ;;
-		esac
-		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null |
-			grep -qxF "WARDFS_HOME=$WARDFS_HOME" && echo "$p"
-	done
+		test_pid_alive "$p" && test_pid_ours_ "$p" && echo "$p"
+	done < <(find /proc -mindepth 2 -maxdepth 2 -path '/proc/[0-9]*/exe' \
+		-lname "$WARDFS_BIN" 2>/dev/null)
 	return 0
 }
 
 # True while process $1 runs (zombies count as gone).
 test_pid_alive() {
 	local st
-	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-	case $st in
+	read -r st 2>/dev/null <"/proc/$1/stat" || return 1
+	st=${st##*) }
+	case ${st%% *} in
 	Z | X | '') return 1 ;;
 	esac
 	return 0
@@ -163,9 +182,7 @@ test_our_pids_() {
 	{
 		test_wardfs_pids
 		for p in "${ward_pids_[@]}"; do
-			test_pid_alive "$p" || continue
-			tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null |
-				grep -qxF "WARDFS_HOME=$WARDFS_HOME" && echo "$p"
+			test_pid_alive "$p" && test_pid_ours_ "$p" && echo "$p"
 		done
 	} | sort -u
 }
@@ -350,13 +367,46 @@ test_eval_() {
 	exec 9>&-
 }
 
+# The watchdog of one test: after $1 seconds, note it in $2 and SIGKILL
+# the daemons of this script (a hung FUSE call then fails with ENOTCONN).
+test_watchdog_() {
+	local sp
+	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+	sleep "$1" &
+	sp=$!
+	wait "$sp"
+	echo "timed out after $1 s: killed the daemons $(test_our_pids_ | tr '\n' ' ')" >"$2"
+	for sp in $(test_our_pids_); do
+		kill -KILL "$sp" 2>/dev/null
+	done
+}
+
+# After the watchdog fired: remount the last session, so that the tests
+# after a deadlock still run.
+test_recover_() {
+	test -n "$WARD_SESSION" || return 0
+	echo "remounting session $WARD_SESSION at $WARD_MNT for the next tests"
+	ward_mount -s "$WARD_SESSION" "$WARD_MNT" ||
+		echo "remount failed: the next tests will fail too"
+}
+
 test_run_() {
 	local body=$1 base=$TRASH_DIRECTORY/.test/$test_count
-	local out=$base.out err=$base.err trace=$base.trace
+	local out=$base.out err=$base.err trace=$base.trace wd
 	test_cleanup_=:
 	test_in_body_=t
+	test_watchdog_ "$WARD_TEST_TIMEOUT" "$base.timeout" \
+		</dev/null >/dev/null 2>&1 5>&- &
+	wd=$!
 	test_eval_ "$body" "$out" "$err" "$trace"
 	eval_ret=$test_eval_ret_
+	kill -TERM "$wd" 2>/dev/null
+	wait "$wd" 2>/dev/null
+	if test -s "$base.timeout"; then
+		cat "$base.timeout" >>"$err"
+		eval_ret=1
+		test_recover_ >>"$err" 2>&1
+	fi
 	test_in_body_=
 	if test "$test_cleanup_" != :; then
 		# cleanups see eval_ret and keep it failing once it failed
@@ -811,8 +861,7 @@ ward_mount() {
 			sed -e 's/^/  /' "$out.err" >&2
 			return 1
 		fi
-		if grep -q '^mountpoint ' "$out.out" 2>/dev/null &&
-			mountpoint -q "$mnt"; then
+		if ward_out_ready_ "$out.out" && ward_is_mounted "$mnt"; then
 			break
 		fi
 		i=$((i + 1))
@@ -914,10 +963,27 @@ ward_kill() {
 	ward_wait_exit "$WARD_PID"
 }
 
-# Usage: ward_cleanup  (e.g. test_when_finished ward_cleanup)
-# Lazily unmounts everything of this script and kills its daemons.
+# Usage: ward_cleanup [MOUNTPOINT]  (e.g. test_when_finished ward_cleanup)
+# Lazily unmounts everything of this script and kills its daemons; with
+# MOUNTPOINT, only that mount and the daemon ward_mount started for it.
 ward_cleanup() {
-	test_cleanup_mounts >/dev/null
+	local pid
+	if test $# = 0; then
+		test_cleanup_mounts >/dev/null
+		return 0
+	fi
+	case $1 in
+	/*) set -- "$1" ;;
+	*) set -- "$PWD/$1" ;;
+	esac
+	pid=${ward_pid_by_mnt_[$1]:-}
+	if test -n "$pid" && test_pid_alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null
+		ward_wait_exit "$pid" >/dev/null 2>&1 || kill -KILL "$pid" 2>/dev/null
+	fi
+	if ward_is_mounted "$1"; then
+		fusermount3 -uz "$1" 2>/dev/null || umount -l "$1" 2>/dev/null
+	fi
 	return 0
 }
 
@@ -930,7 +996,22 @@ ward_status_field() {
 
 # Usage: ward_is_mounted DIR  (listed in /proc/mounts)
 ward_is_mounted() {
-	test -n "$(test_mounts_under "$1" | grep -Fx "$1")"
+	local m
+	while read -r m; do
+		test "$m" = "$1" && return 0
+	done < <(test_mounts_under "$1")
+	return 1
+}
+
+# True when file $1 holds a "mountpoint " line
+ward_out_ready_() {
+	local line
+	while read -r line; do
+		case $line in
+		"mountpoint "*) return 0 ;;
+		esac
+	done 2>/dev/null <"$1"
+	return 1
 }
 
 # ---------------------------------------------------------------------
