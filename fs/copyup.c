@@ -399,6 +399,70 @@ out:
 	return error;
 }
 
+/*
+ * Look a project-relative path up node by node (tree held exclusively).
+ * Returns the node with one reference, or NULL (hidden, gone); the
+ * references taken on the way are dropped.
+ */
+static struct node *resolve(struct fs *fs, const char *path)
+{
+	struct node *cur = &fs->root, *next;
+	struct fuse_entry_param e;
+	char *copy = strdup(path), *name, *slash;
+
+	if (!copy)
+		return NULL;
+	for (name = copy; name && *name; name = slash) {
+		slash = strchr(name, '/');
+		if (slash)
+			*slash++ = '\0';
+		if (node_lookup(fs, cur, name, &e) < 0) {
+			next = NULL;
+		} else {
+			next = node_of_ino(fs, e.ino);
+		}
+		if (cur != &fs->root)
+			node_forget(fs, cur, 1);
+		cur = next;
+		if (!cur)
+			break;
+	}
+	free(copy);
+	return cur == &fs->root ? NULL : cur;
+}
+
+/*
+ * n (a project file with other names) was just copied up: give its other
+ * visible names the same upper file, so links in the view stay links and
+ * every name's link count stays right.
+ */
+static void link_group(struct fs *fs, struct node *n, const struct stat *st)
+{
+	char **names = NULL, *self;
+	size_t count, i;
+
+	count = policy_link_names(fs, st, &names);
+	self = count ? node_path(fs, n->parent, n->name) : NULL;
+	for (i = 0; i < count; i++) {
+		struct node *q;
+
+		if (self && strcmp(names[i], self) != 0 &&
+		    (q = resolve(fs, names[i]))) {
+			if (!q->upper && q->lower && S_ISREG(q->type) &&
+			    copyup_dir(fs, q->parent) == 0) {
+				copyup_capture_node(fs, q->parent, q->name);
+				if (linkat(n->parent->ufd, n->name,
+					   q->parent->ufd, q->name, 0) == 0)
+					q->upper = 1;
+			}
+			node_forget(fs, q, 1);
+		}
+		free(names[i]);
+	}
+	free(names);
+	free(self);
+}
+
 int copyup(struct fs *fs, struct node *n, int with_data)
 {
 	struct node *p = n->parent;
@@ -419,6 +483,8 @@ int copyup(struct fs *fs, struct node *n, int with_data)
 	if (error < 0)
 		return error;
 	n->upper = 1;
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1 && with_data)
+		link_group(fs, n, &st);
 	return 0;
 }
 

@@ -56,8 +56,11 @@ struct node {
 	enum rule_action decision;	/* protected by tree */
 };
 
+/* A project file with more than one name (fs/policy.c). */
 struct dev_ino {
 	uint64_t dev, ino;
+	char *path;		/* project-relative */
+	int hidden;		/* the policy hides this name */
 };
 
 struct content_entry;
@@ -179,6 +182,8 @@ int policy_redacted_size(struct fs *fs, int dirfd, const char *name,
 int policy_may_grow(struct fs *fs, uint64_t grow, uint64_t end);
 void policy_grew(struct fs *fs, int64_t delta);
 int policy_is_hidden_link(struct fs *fs, const struct stat *st);
+size_t policy_link_names(struct fs *fs, const struct stat *st,
+			 char ***out);
 
 /* fs/audit.c */
 enum fs_audit_kind { FS_AUDIT_DENIAL, FS_AUDIT_CHANGE, FS_AUDIT_READ };

@@ -567,6 +567,15 @@ static int get_node(struct fs *fs, struct node *parent, const char *name,
 	return 0;
 }
 
+static nlink_t lower_nlink(struct node *p, const char *name)
+{
+	struct stat st;
+
+	if (p->lfd < 0 || fstatat(p->lfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return st.st_nlink;
+}
+
 /* Remove name from the view: the upper entry goes, a whiteout covers the
  * lower one. */
 static int remove_entry(struct fs *fs, struct node *parent, struct node *n)
@@ -581,6 +590,14 @@ static int remove_entry(struct fs *fs, struct node *parent, struct node *n)
 		if (unlinkat(parent->ufd, n->name, 0) < 0)
 			return -errno;
 		return 0;
+	}
+	if (S_ISREG(n->type) && lower_nlink(parent, n->name) > 1) {
+		/* Its other names must see one link fewer: make them one
+		 * upper file first, then drop this name. */
+		error = copyup(fs, n, 1);
+		if (error < 0)
+			return error;
+		return upper_whiteout(fs, parent->ufd, n->name);
 	}
 	error = copyup_dir(fs, parent);
 	if (error < 0)

@@ -81,6 +81,8 @@ void policy_release(struct fs *fs)
 		free(fs->content);
 		fs->content = NULL;
 	}
+	for (size_t i = 0; i < fs->nhidden_links; i++)
+		free(fs->hidden_links[i].path);
 	free(fs->hidden_links);
 	fs->hidden_links = NULL;
 }
@@ -285,8 +287,11 @@ void policy_init(struct fs *fs)
 		fs->upper_bytes = du(fs->root.ufd);
 }
 
-static int add_link(struct fs *fs, const struct stat *st)
+static int add_link(struct fs *fs, const struct stat *st, const char *path,
+		    int hidden)
 {
+	struct dev_ino *e;
+
 	if (fs->nhidden_links == fs->hidden_links_alloc) {
 		size_t n = fs->hidden_links_alloc ? fs->hidden_links_alloc * 2 :
 			16;
@@ -298,13 +303,29 @@ static int add_link(struct fs *fs, const struct stat *st)
 		fs->hidden_links = grown;
 		fs->hidden_links_alloc = n;
 	}
-	fs->hidden_links[fs->nhidden_links].dev = st->st_dev;
-	fs->hidden_links[fs->nhidden_links].ino = st->st_ino;
+	e = &fs->hidden_links[fs->nhidden_links];
+	e->path = strdup(path);
+	if (!e->path)
+		return -ENOMEM;
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->hidden = hidden;
 	fs->nhidden_links++;
 	return 0;
 }
 
-/* Walk the lower; note every hidden file that has other names. */
+static int link_cmp(const void *a, const void *b)
+{
+	const struct dev_ino *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
+}
+
+/* Walk the lower; note every file that has more than one name. */
 static void scan(struct fs *fs, int dirfd, const char *rel, int hidden)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -341,9 +362,10 @@ static void scan(struct fs *fs, int dirfd, const char *rel, int hidden)
 		if (a)
 			path[a++] = '/';
 		memcpy(path + a, d->d_name, b + 1);
-		h = hidden || rules_decide(fs->opts.rules, path,
-					   S_ISDIR(st.st_mode), NULL) ==
-			RULE_HIDE;
+		h = hidden || (fs->opts.rules &&
+			       rules_decide(fs->opts.rules, path,
+					    S_ISDIR(st.st_mode), NULL) ==
+			       RULE_HIDE);
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(fd, d->d_name, O_PATH | O_DIRECTORY |
 					 O_NOFOLLOW | O_CLOEXEC);
@@ -352,12 +374,38 @@ static void scan(struct fs *fs, int dirfd, const char *rel, int hidden)
 				scan(fs, sub, path, h);
 				close(sub);
 			}
-		} else if (h) {
-			add_link(fs, &st);
+		} else {
+			add_link(fs, &st, path, h);
 		}
 		free(path);
 	}
 	closedir(dir);
+}
+
+/* Called with links_lock held: scan the project once. */
+static void links_scan(struct fs *fs)
+{
+	if (fs->links_scanned)
+		return;
+	scan(fs, fs->root.lfd, "", 0);
+	if (fs->nhidden_links)
+		qsort(fs->hidden_links, fs->nhidden_links,
+		      sizeof(*fs->hidden_links), link_cmp);
+	fs->links_scanned = 1;
+}
+
+/* Called with links_lock held: the first entry of st's inode, or NULL. */
+static struct dev_ino *links_find(struct fs *fs, const struct stat *st)
+{
+	struct dev_ino key = { st->st_dev, st->st_ino, NULL, 0 }, *e;
+
+	if (!fs->nhidden_links)
+		return NULL;
+	e = bsearch(&key, fs->hidden_links, fs->nhidden_links,
+		    sizeof(*fs->hidden_links), link_cmp);
+	while (e && e > fs->hidden_links && link_cmp(e - 1, &key) == 0)
+		e--;
+	return e;
 }
 
 /*
@@ -366,19 +414,52 @@ static void scan(struct fs *fs, int dirfd, const char *rel, int hidden)
  */
 int policy_is_hidden_link(struct fs *fs, const struct stat *st)
 {
-	size_t i;
+	struct dev_ino *e, *end;
 	int found = 0;
 
 	if (!fs->opts.rules || !S_ISREG(st->st_mode) || st->st_nlink < 2)
 		return 0;
 	pthread_mutex_lock(&fs->links_lock);
-	if (!fs->links_scanned) {
-		scan(fs, fs->root.lfd, "", 0);
-		fs->links_scanned = 1;
-	}
-	for (i = 0; i < fs->nhidden_links && !found; i++)
-		found = fs->hidden_links[i].dev == (uint64_t)st->st_dev &&
-			fs->hidden_links[i].ino == (uint64_t)st->st_ino;
+	links_scan(fs);
+	end = fs->hidden_links + fs->nhidden_links;
+	for (e = links_find(fs, st); e && e < end &&
+	     e->dev == (uint64_t)st->st_dev && e->ino == (uint64_t)st->st_ino;
+	     e++)
+		found |= e->hidden;
 	pthread_mutex_unlock(&fs->links_lock);
 	return found;
+}
+
+/*
+ * The visible project paths of st's inode; *out (and each path) is freed
+ * by the caller.  Returns how many.
+ */
+size_t policy_link_names(struct fs *fs, const struct stat *st, char ***out)
+{
+	struct dev_ino *e, *end;
+	char **names = NULL, **grown;
+	size_t n = 0;
+
+	*out = NULL;
+	if (!S_ISREG(st->st_mode) || st->st_nlink < 2)
+		return 0;
+	pthread_mutex_lock(&fs->links_lock);
+	links_scan(fs);
+	end = fs->hidden_links + fs->nhidden_links;
+	for (e = links_find(fs, st); e && e < end &&
+	     e->dev == (uint64_t)st->st_dev && e->ino == (uint64_t)st->st_ino;
+	     e++) {
+		if (e->hidden)
+			continue;
+		grown = realloc(names, (n + 1) * sizeof(*names));
+		if (!grown)
+			break;
+		names = grown;
+		names[n] = strdup(e->path);
+		if (names[n])
+			n++;
+	}
+	pthread_mutex_unlock(&fs->links_lock);
+	*out = names;
+	return n;
 }

@@ -204,6 +204,7 @@ test_expect_success 'setup' '
 	ln $P/pair2a $P/pair2b &&
 	echo xattrs >$P/xa.txt &&
 	echo xattrs2 >$P/xa2.txt &&
+	chmod 640 $P/xa2.txt &&
 	echo abcdefgh >$P/fa.txt &&
 	head -c 300000 /dev/urandom >$P/fa2.bin &&
 	head -c 1000000 /dev/urandom >$P/cfr.bin &&
@@ -630,9 +631,6 @@ test_expect_success XATTR 'setxattr and removexattr on lower files' '
 '
 
 test_expect_success XATTR 'copy-up by a write keeps mode, owner and xattrs' '
-	chmod 640 project/xa2.txt &&
-	tree_manifest project >project.manifest &&
-	chmod 640 plain/xa2.txt &&
 	on_both "echo more >>\$D/xa2.txt && ops getxattr \$D/xa2.txt user.lower &&
 		stat -c %a \$D/xa2.txt" >out &&
 	printf "L2\n640\n" >expect &&
