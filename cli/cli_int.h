@@ -104,7 +104,7 @@ struct sandbox {
 	char **writable;	/* absolute paths left writable */
 	size_t nwritable;
 	int net_none;		/* loopback only */
-	int weaker;		/* go on without a protection the kernel refuses */
+	int weaker;		/* go on without a refused protection */
 };
 
 /*

@@ -12,8 +12,9 @@
 static const char *const usage[] = {
 	"usage: wardfs doctor",
 	"",
-	"Check what this machine and user can have: the FUSE device, whiteouts,",
-	"and the namespaces 'wardfs run' uses.  Exit 1 when something is missing.",
+	"Check what this machine and user can have: the FUSE device,",
+	"whiteouts, and the namespaces 'wardfs run' uses.  Exit 1 when",
+	"something is missing.",
 	NULL,
 };
 

@@ -363,7 +363,8 @@ int cmd_mount(int argc, char **argv)
 	struct stat st;
 	pid_t pid;
 
-	while ((c = getopt_long(argc, argv, "+s:fdo:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:fdo:h", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 's':
 			id = optarg;
@@ -409,14 +410,15 @@ int cmd_mount(int argc, char **argv)
 			goto out;
 		state = session_state(&s);
 		if (state == SESSION_LIVE) {
-			cli_error("cannot mount session '%s': already mounted at "
-				  "'%s'", s.id, s.mountpoint);
+			cli_error("cannot mount session '%s': already mounted "
+				  "at '%s'", s.id, s.mountpoint);
 			goto out;
 		}
 		if (state == SESSION_STALE) {
 			/* The daemon died: clear its dead mount first. */
 			if (session_unmount(s.mountpoint, 1) < 0) {
-				cli_error("cannot clear the stale mount at '%s': it is busy",
+				cli_error("cannot clear the stale mount at "
+					  "'%s': it is busy",
 					  s.mountpoint);
 				goto out;
 			}
@@ -508,7 +510,8 @@ int cmd_mount(int argc, char **argv)
 	fo.audit_path = audit_path;
 	fo.control_dir = s.dir;
 	fo.audit_level = FS_AUDIT_WRITES;
-	rules_foreach_value(rules, "audit", "log", audit_level, &fo.audit_level);
+	rules_foreach_value(rules, "audit", "log", audit_level,
+			    &fo.audit_level);
 	rules_foreach_value(rules, "audit", "reads", audit_reads,
 			    &fo.audit_level);
 	if (home && stat(home, &st) == 0) {

@@ -274,7 +274,8 @@ int session_save(const struct session *s)
 	error = 0;
 out:
 	if (error < 0)
-		cli_error_errno("cannot write '%s'", path ? path : "session.ini");
+		cli_error_errno("cannot write '%s'",
+				path ? path : "session.ini");
 	if (f)
 		fclose(f);
 	if (error < 0 && tmp)
@@ -432,7 +433,8 @@ int session_resolve(struct session *out, const char *arg)
 	}
 	if (arg) {
 		if (!realpath(arg, real)) {
-			cli_error("cannot find session '%s': no such session", arg);
+			cli_error("cannot find session '%s': no such session",
+				  arg);
 			cli_hint("'wardfs status' lists the sessions");
 			goto out;
 		}
@@ -440,7 +442,8 @@ int session_resolve(struct session *out, const char *arg)
 			if (strcmp(list[i].mountpoint, real) == 0)
 				error = take(out, &list[i]);
 		if (error < 0) {
-			cli_error("cannot find session '%s': nothing is mounted there", arg);
+			cli_error("cannot find session '%s': nothing is "
+				  "mounted there", arg);
 			cli_hint("'wardfs status' lists the sessions");
 		}
 		goto out;

@@ -130,7 +130,8 @@ static void *writer(void *payload)
 		}
 		if (dropped)
 			fprintf(a->out, "{\"op\":\"audit\",\"path\":\"\","
-				"\"result\":\"dropped %lu events\"}\n", dropped);
+				"\"result\":\"dropped %lu events\"}\n",
+				dropped);
 		fflush(a->out);
 		pthread_mutex_lock(&a->lock);
 	}

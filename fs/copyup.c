@@ -559,7 +559,7 @@ static int copy_merged(struct fs *fs, int lowerfd, int updir, const char *rel)
 							O_NOFOLLOW | O_CLOEXEC);
 					if (sublow >= 0)
 						error = copy_merged(fs, sublow,
-								    subup, path);
+							subup, path);
 				}
 			}
 		} else if (S_ISDIR(lst.st_mode)) {

@@ -43,7 +43,7 @@ enum fs_log_level {
 struct fs_options {
 	const char *lower;	/* the project directory */
 	const char *upper;	/* the session's copy-on-write directory */
-	const char *work;	/* scratch directory on the upper's filesystem */
+	const char *work;	/* scratch directory, on the upper's fs */
 	/* The policy; borrowed, must outlive the struct fs.  May be NULL. */
 	const struct rules *rules;
 	/*

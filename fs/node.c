@@ -526,7 +526,8 @@ int node_lookup(struct fs *fs, struct node *parent, const char *name,
 	}
 
 	if (parent->ufd >= 0) {
-		if (fstatat(parent->ufd, name, &ust, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (fstatat(parent->ufd, name, &ust,
+			    AT_SYMLINK_NOFOLLOW) == 0) {
 			if (node_is_whiteout(&ust))
 				return -ENOENT;
 			has_u = 1;

@@ -212,7 +212,8 @@ static int read_fd(struct fs *fs, struct fh *fh)
 		fd = openat(n->parent->ufd, n->name, O_RDONLY | O_CLOEXEC |
 			    O_NOFOLLOW);
 		if (fd >= 0) {
-			/* Readers may still use the old one: close at release. */
+			/* Readers may still use the old one: closed at
+			 * release. */
 			fh->old_fd = fh->fd;
 			fh->fd = fd;
 			__atomic_store_n(&fh->on_upper, 1, __ATOMIC_RELEASE);
