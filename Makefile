@@ -114,13 +114,27 @@ demo: deps
 	@sh examples/demo.sh $(CURDIR)/$(WARDFS)
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples
-	install -m 755 wardfs $(DESTDIR)$(BINDIR)/wardfs
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+		$(DESTDIR)$(DOCDIR)/examples
+	install -m 755 $(WARDFS) $(DESTDIR)$(BINDIR)/wardfs
+	install -m 644 cli/wardfs.1 $(DESTDIR)$(MANDIR)/man1/wardfs.1
+	install -m 644 cli/wardfs.ini.5 $(DESTDIR)$(MANDIR)/man5/wardfs.ini.5
+	install -m 644 cli/completion/wardfs.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/wardfs
+	install -m 644 cli/completion/_wardfs \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_wardfs
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -m 644 examples/*.ini $(DESTDIR)$(DOCDIR)/examples/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/wardfs
+	rm -f $(DESTDIR)$(BINDIR)/wardfs \
+		$(DESTDIR)$(MANDIR)/man1/wardfs.1 \
+		$(DESTDIR)$(MANDIR)/man5/wardfs.ini.5 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/wardfs \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_wardfs
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

@@ -15,6 +15,8 @@ static const char *const usage[] = {
 	"Check what this machine and user can have: the FUSE device,",
 	"whiteouts, and the namespaces 'wardfs run' uses.  Exit 1 when",
 	"something is missing.",
+	"",
+	"    -h, --help    show this help",
 	NULL,
 };
 
@@ -24,7 +26,12 @@ int cmd_doctor(int argc, char **argv)
 	size_t n, i;
 	int c, missing = 0;
 
-	while ((c = getopt(argc, argv, "+h")) != -1)
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1)
 		return cli_usage(usage, c == 'h');
 	if (optind < argc)
 		return cli_usage(usage, 0);
