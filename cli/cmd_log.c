@@ -32,8 +32,9 @@ static const char *const usage[] = {
 	"",
 	"Print the session's audit log, oldest first, one event a line:",
 	"    TIME COMMAND[PID] OP PATH: RESULT",
-	"RESULT is ok, hidden, denied or an errno name such as EROFS.  The log",
-	"holds refused accesses and changes; reads too with [audit] reads = true.",
+	"RESULT is ok, hidden, denied or an errno name such as EROFS.  The",
+	"log holds refused accesses and changes; reads too with [audit]",
+	"reads = true.",
 	"Without ID, the one session of the current directory.",
 	"",
 	"    --denied            only refused accesses (hidden, denied, EROFS,",
@@ -431,10 +432,11 @@ static ssize_t reader_drain(struct reader *r, const struct log_options *o)
 		while ((nl = memchr(start, '\n', r->len -
 				    (size_t)(start - r->buf)))) {
 			*nl = '\0';
-			if (r->skipping)
-				r->skipping = 0;	/* the end of a long one */
+			if (r->skipping)	/* the end of a long one */
+				r->skipping = 0;
 			else
-				handle_line(r, start, (size_t)(nl - start), o);
+				handle_line(r, start, (size_t)(nl - start),
+					    o);
 			start = nl + 1;
 		}
 		r->len -= (size_t)(start - r->buf);
