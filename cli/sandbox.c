@@ -185,6 +185,11 @@ static void arrange(const struct sandbox *sb, uid_t uid, gid_t gid)
 		die("cannot mount a private /tmp: %s", strerror(errno));
 	if (within(sb->project, "/tmp"))
 		mkdir_p(sb->project);
+	/* Shared memory too is private (python's multiprocessing needs it). */
+	if (access("/dev/shm", F_OK) == 0 &&
+	    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+		  "mode=1777") < 0)
+		die("cannot mount a private /dev/shm: %s", strerror(errno));
 	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, sb->project,
 		    MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		die("cannot put the view over '%s': %s", sb->project,
@@ -200,6 +205,8 @@ static void arrange(const struct sandbox *sb, uid_t uid, gid_t gid)
 	if (set_rdonly("/", 1, 1) < 0)
 		die("cannot make the filesystem read-only: %s",
 		    strerror(errno));
+	if (access("/dev/shm", F_OK) == 0)
+		(void)set_rdonly("/dev/shm", 0, 0);
 	if (set_rdonly("/tmp", 0, 0) < 0 || set_rdonly(sb->project, 0, 0) < 0)
 		die("cannot make the view writable: %s", strerror(errno));
 	for (i = 0; i < sb->nwritable; i++)
@@ -207,7 +214,6 @@ static void arrange(const struct sandbox *sb, uid_t uid, gid_t gid)
 		    set_rdonly(sb->writable[i], 0, 1) < 0)
 			die("cannot keep '%s' writable: %s", sb->writable[i],
 			    strerror(errno));
-	(void)set_rdonly("/dev/shm", 0, 0);
 	(void)set_rdonly("/dev/pts", 0, 0);
 
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,

@@ -21,6 +21,7 @@ struct audit_event {
 	pid_t pid;
 	const char *op;		/* static string */
 	const char *result;	/* static string */
+	char comm[32];
 	char *path;
 	struct audit_event *next;
 };
@@ -91,7 +92,7 @@ static void write_event(struct audit *a, const struct audit_event *e)
 
 	gmtime_r(&e->when.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	comm_of(e->pid, comm, sizeof(comm));
+	snprintf(comm, sizeof(comm), "%s", e->comm);
 	fprintf(a->out, "{\"time\":\"%s.%03ldZ\",\"pid\":%ld,\"comm\":", stamp,
 		e->when.tv_nsec / 1000000, (long)e->pid);
 	json_string(a->out, comm);
@@ -224,6 +225,9 @@ void audit_event(struct fs *fs, enum fs_audit_kind kind, const char *op,
 	}
 	clock_gettime(CLOCK_REALTIME, &e->when);
 	e->pid = req_pid;
+	/* Named now (not by the writer thread): a short-lived process may
+	 * be gone by then, or have exec'ed something else. */
+	comm_of(req_pid, e->comm, sizeof(e->comm));
 	e->op = op;
 	e->result = result;
 	e->path = path;

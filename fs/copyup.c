@@ -449,6 +449,7 @@ static void link_group(struct fs *fs, struct node *n, const struct stat *st)
 		if (self && strcmp(names[i], self) != 0 &&
 		    (q = resolve(fs, names[i]))) {
 			if (!q->upper && q->lower && S_ISREG(q->type) &&
+			    q->decision == RULE_ALLOW &&
 			    copyup_dir(fs, q->parent) == 0) {
 				copyup_capture_node(fs, q->parent, q->name);
 				if (linkat(n->parent->ufd, n->name,
@@ -537,6 +538,14 @@ static int copy_merged(struct fs *fs, int lowerfd, int updir, const char *rel)
 		path = join(rel, d->d_name);
 		if (!path) {
 			error = -ENOMEM;
+			break;
+		}
+		if (fs->opts.rules &&
+		    rules_decide(fs->opts.rules, path, S_ISDIR(lst.st_mode),
+				 NULL) == RULE_READONLY) {
+			/* Moved, it would lose its protection. */
+			free(path);
+			error = -EROFS;
 			break;
 		}
 		if (fs->opts.rules &&

@@ -87,6 +87,7 @@ struct fs {
 	struct dev_ino *hidden_links;	/* protected by links_lock */
 	size_t nhidden_links, hidden_links_alloc;	/* links_lock */
 	int links_scanned;		/* protected by links_lock */
+	time_t links_scan_time;		/* protected by links_lock */
 	uint64_t upper_bytes;		/* atomic: size of the upper's files */
 
 	struct audit *audit;		/* fs/audit.c; NULL when off */
@@ -151,6 +152,8 @@ enum rule_action node_decide(struct fs *fs, struct node *parent,
 			     const char *name, int is_dir);
 enum rule_action node_decide_full(struct fs *fs, struct node *parent,
 				  const char *name, int is_dir, int *redact);
+/* Is there a hidden project entry (of any type) under parent/name? */
+int lower_hidden(struct fs *fs, struct node *p, const char *name);
 /* May the agent change n?  -EROFS (logged) for a read-only path. */
 int node_check_write(struct fs *fs, const char *op, struct node *n);
 void node_fill_entry(struct fs *fs, struct node *n, const struct stat *st,

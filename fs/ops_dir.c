@@ -88,6 +88,19 @@ static int lower_exists(struct node *p, const char *name)
 	return fstatat(p->lfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* Is there a hidden project entry under this name (of whatever type)? */
+int lower_hidden(struct fs *fs, struct node *p, const char *name)
+{
+	struct stat st;
+
+	if (p->lfd < 0 || p->opaque ||
+	    fstatat(p->lfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (is_whiteout_at(p->ufd, name))
+		return 0;	/* deleted in the session: nothing to shadow */
+	return node_decide(fs, p, name, S_ISDIR(st.st_mode)) == RULE_HIDE;
+}
+
 /* May the agent create name in parent?  Logs a refusal. */
 static int check_new_name(struct fs *fs, const char *op, struct node *parent,
 			  const char *name, int is_dir)
@@ -101,6 +114,8 @@ static int check_new_name(struct fs *fs, const char *op, struct node *parent,
 	if (error < 0)
 		return error;
 	action = node_decide(fs, parent, name, is_dir);
+	if (action != RULE_HIDE && lower_hidden(fs, parent, name))
+		action = RULE_HIDE;	/* it would shadow a hidden entry */
 	switch (action) {
 	case RULE_HIDE:
 		fs_deny(fs, op, parent, name, action);

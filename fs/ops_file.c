@@ -138,6 +138,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 	if (error < 0)
 		goto fail;
 	action = node_decide(fs, parent, name, 0);
+	if (action != RULE_HIDE && lower_hidden(fs, parent, name))
+		action = RULE_HIDE;	/* it would shadow a hidden entry */
 	if (action != RULE_ALLOW) {
 		fs_deny(fs, "create", parent, name, action);
 		error = action == RULE_HIDE ? -EACCES : -EROFS;

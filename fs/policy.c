@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs/fs_int.h"
@@ -382,11 +383,23 @@ static void scan(struct fs *fs, int dirfd, const char *rel, int hidden)
 	closedir(dir);
 }
 
+/* Called with links_lock held: forget the last scan. */
+static void links_clear(struct fs *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->nhidden_links; i++)
+		free(fs->hidden_links[i].path);
+	fs->nhidden_links = 0;
+	fs->links_scanned = 0;
+}
+
 /* Called with links_lock held: scan the project once. */
 static void links_scan(struct fs *fs)
 {
 	if (fs->links_scanned)
 		return;
+	fs->links_scan_time = time(NULL);
 	scan(fs, fs->root.lfd, "", 0);
 	if (fs->nhidden_links)
 		qsort(fs->hidden_links, fs->nhidden_links,
@@ -421,6 +434,12 @@ int policy_is_hidden_link(struct fs *fs, const struct stat *st)
 		return 0;
 	pthread_mutex_lock(&fs->links_lock);
 	links_scan(fs);
+	/* A link made in the project since the last scan: look again
+	 * (at most once a second). */
+	if (!links_find(fs, st) && time(NULL) != fs->links_scan_time) {
+		links_clear(fs);
+		links_scan(fs);
+	}
 	end = fs->hidden_links + fs->nhidden_links;
 	for (e = links_find(fs, st); e && e < end &&
 	     e->dev == (uint64_t)st->st_dev && e->ino == (uint64_t)st->st_ino;

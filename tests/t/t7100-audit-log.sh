@@ -304,7 +304,7 @@ test_expect_success '--follow waits for a log to appear' '
 # The process name is read from /proc when the event is written, off the
 # request thread; by then a short-lived process may be gone (and is logged
 # as "?").  100 mkdirs, 25 at a time, to be sure to catch that.
-test_expect_failure 'short-lived processes are named too' '
+test_expect_success 'short-lived processes are named too' '
 	ward_mount -s $WARD_SESSION &&
 	for r in 1 2 3 4; do
 		pids= &&
