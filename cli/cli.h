@@ -44,6 +44,14 @@ int cmd_accept(int argc, char **argv);
 int cmd_discard(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+
+/*
+ * Take a snapshot of session id (cmd_snapshot.c) with the message
+ * "<when> '<cmd...>'" and say so on stderr ("wardfs: snapshot 3 before
+ * 'make'").  Returns 0, or -1 with the error printed.
+ */
+int cli_snapshot_run(const char *id, const char *when, char *const *cmd);
 
 /*
  * Shared by the review commands (cmd_diff.c).  cli_review_open() opens the

@@ -20,8 +20,9 @@ static const char *const usage[] = {
 	"project, after the review gates ('wardfs check').  Where the project",
 	"changed since the session first touched a path, the two changes are",
 	"merged; a conflict applies nothing.  Accepted paths leave the",
-	"session.  The session must be unmounted ('wardfs umount'), except",
-	"with --branch.",
+	"session; while it is mounted, the mounted view keeps showing them",
+	"(a file the agent holds open stays in the session, with nothing",
+	"left to accept).",
 	"",
 	"    -f, --force         accept despite findings of the gates, and",
 	"                        write conflicts (markers for text files)",
@@ -36,6 +37,15 @@ static const char *const usage[] = {
 	"    -h, --help          show this help",
 	NULL,
 };
+
+/* Tell a live daemon what changed beneath it; a failure only warns. */
+static void refresh_view(const struct session *s, char **paths, size_t n)
+{
+	if (session_refresh(s, (const char *const *)paths, n) < 0)
+		cli_hint("the mounted view may show stale files until "
+			 "'wardfs umount %s' and 'wardfs mount -s %s'",
+			 s->id, s->id);
+}
 
 static void print_finding(const struct snapshot_finding *f, void *payload)
 {
@@ -94,8 +104,8 @@ int cmd_accept(int argc, char **argv)
 	struct counts counts = { 0, 0 };
 	struct session s;
 	const char *id = NULL, *message = NULL;
-	char **paths = NULL, err[4096], msgbuf[256];
-	size_t npaths = 0;
+	char **paths = NULL, **refresh = NULL, err[4096], msgbuf[256];
+	size_t npaths = 0, nrefresh = 0;
 	int c, n, commit = 0, status = CLI_EXIT_FAIL, rc;
 
 	while ((c = getopt_long(argc, argv, "fcm:b:s:h", longopts,
@@ -124,7 +134,8 @@ int cmd_accept(int argc, char **argv)
 		}
 	}
 	if (commit && ao.branch) {
-		cli_error("bad options: --commit and --branch exclude each other");
+		cli_error("bad options: --commit and --branch exclude each "
+			  "other");
 		return cli_usage(usage, 0);
 	}
 	argc -= optind;
@@ -132,12 +143,6 @@ int cmd_accept(int argc, char **argv)
 	cli_review_args(&id, &argc, &argv);
 	if (cli_review_open(&s, &rules, &snap, id) < 0)
 		return CLI_EXIT_FAIL;
-	if (!ao.branch && session_state(&s) == SESSION_LIVE) {
-		cli_error("cannot accept: session '%s' is mounted at '%s'",
-			  s.id, s.mountpoint);
-		cli_hint("'wardfs umount %s' first, or use --branch", s.id);
-		goto out;
-	}
 	if (cli_review_paths(&paths, &npaths, &s, argc, argv) < 0)
 		goto out;
 	if (snapshot_changes(&changes, snap, (const char *const *)paths,
@@ -173,20 +178,30 @@ int cmd_accept(int argc, char **argv)
 	ao.progress = isatty(STDERR_FILENO);
 	ao.event = print_event;
 	ao.payload = &counts;
+	/* the view of these paths changes beneath a live daemon */
+	if (!ao.branch && session_state(&s) == SESSION_LIVE &&
+	    snapshot_changes_paths(&refresh, &nrefresh, changes, err,
+				   sizeof(err)) < 0) {
+		cli_error("%s", err);
+		goto out;
+	}
 	rc = snapshot_accept(snap, changes, &ao, err, sizeof(err));
 	if (rc == SNAPSHOT_ECONFLICT) {
 		cli_error("%s", err);
 		cli_hint("'wardfs accept --force' writes conflict markers "
 			 "(text) or the session's side");
-		goto out;
+		goto out;	/* nothing applied */
 	}
-	if (rc < 0) {
+	if (rc < 0)
 		cli_error("%s", err);
-		goto out;
-	}
-	status = CLI_EXIT_OK;
+	else
+		status = CLI_EXIT_OK;
+	/* even a failed accept may have changed some paths */
+	if (refresh)
+		refresh_view(&s, refresh, nrefresh);
 out:
 	snapshot_changes_free(changes);
+	snapshot_paths_free(refresh);
 	snapshot_paths_free(paths);
 	cli_review_close(&s, rules, snap);
 	return status;

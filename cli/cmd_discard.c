@@ -18,8 +18,9 @@ static const char *const usage[] = {
 	"usage: wardfs discard [ID|MOUNTPOINT] [--] [PATH...]",
 	"",
 	"Without PATHs, unmount the session (when mounted) and delete it with",
-	"every change.  With PATHs, drop only those paths' changes (the",
-	"session must be unmounted).  Never touches the project.",
+	"every change.  With PATHs, drop only those paths' changes (while",
+	"the session is mounted, the view shows the project's files there",
+	"at once).  Never touches the project.",
 	"",
 	"    -s, --session ID    the session (instead of the first argument)",
 	"    -h, --help          show this help",
@@ -43,14 +44,15 @@ static int discard_all(const struct session *s)
 	if (state == SESSION_LIVE) {
 		if (session_unmount(s->mountpoint, 0) < 0 &&
 		    session_unmount(s->mountpoint, 1) < 0) {
-			cli_error("cannot unmount '%s': it is busy", s->mountpoint);
+			cli_error("cannot unmount '%s': it is busy",
+				  s->mountpoint);
 			cli_hint("close what uses it, then 'wardfs umount %s'",
 				 s->id);
 			return -1;
 		}
 		if (session_wait_unlocked(s, 10000) < 0) {
-			cli_error("cannot discard session '%s': its daemon does not exit",
-				  s->id);
+			cli_error("cannot discard session '%s': its daemon "
+				  "does not exit", s->id);
 			return -1;
 		}
 	} else if (state == SESSION_STALE) {
@@ -78,7 +80,7 @@ int cmd_discard(int argc, char **argv)
 	const char *id = NULL;
 	char **paths = NULL, err[4096];
 	size_t npaths = 0, i;
-	int c, status = CLI_EXIT_FAIL;
+	int c, rc, status = CLI_EXIT_FAIL;
 
 	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -103,19 +105,19 @@ int cmd_discard(int argc, char **argv)
 	}
 	if (cli_review_open(&s, &rules, &snap, id) < 0)
 		return CLI_EXIT_FAIL;
-	if (session_state(&s) == SESSION_LIVE) {
-		cli_error("cannot discard paths: session '%s' is mounted "
-			  "at '%s'", s.id, s.mountpoint);
-		cli_hint("'wardfs umount %s' first", s.id);
-		goto out;
-	}
 	if (cli_review_paths(&paths, &npaths, &s, argc, argv) < 0)
 		goto out;
-	if (snapshot_discard(snap, (const char *const *)paths, npaths, err,
-			     sizeof(err)) < 0) {
+	rc = snapshot_discard(snap, (const char *const *)paths, npaths, err,
+			      sizeof(err));
+	if (rc < 0)
 		cli_error("%s", err);
+	/* even a failed discard may have dropped some paths */
+	if (session_refresh(&s, (const char *const *)paths, npaths) < 0)
+		cli_hint("the mounted view may show stale files until "
+			 "'wardfs umount %s' and 'wardfs mount -s %s'",
+			 s.id, s.id);
+	if (rc < 0)
 		goto out;
-	}
 	for (i = 0; i < npaths; i++)
 		printf("discarded %s\n", *paths[i] ? paths[i] : ".");
 	status = CLI_EXIT_OK;

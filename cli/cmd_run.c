@@ -400,10 +400,14 @@ int cmd_run(int argc, char **argv)
 	sb.net_none = net;
 	sb.weaker = weaker;
 	drop_env(&env_drop);
+	/* Snapshots before and after CMD (cmd_snapshot.c): undo points.  A
+	 * failure is reported; CMD still runs guarded. */
+	(void)cli_snapshot_run(s.id, "before", cmd);
 	status = sandbox_run(&sb, cmd);
 	if (status == 125)
 		cli_hint("'wardfs doctor' shows which protections this "
 			 "machine can give");
+	(void)cli_snapshot_run(s.id, "after", cmd);
 	summary(&s, cmd[0], status);
 	if (mounted && session_unmount(s.mountpoint, 0) == 0)
 		session_wait_unlocked(&s, 10000);

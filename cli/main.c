@@ -2,6 +2,7 @@
  * main.c - wardfs: git-style dispatch to the subcommands.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +31,12 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff, "show the session's change as a git patch" },
 	{ "check", cmd_check, "run the review gates over the change" },
 	{ "accept", cmd_accept, "apply the change to the project" },
-	{ "review", cmd_review, "accept the change file by file, hunk by hunk" },
+	{ "review", cmd_review,
+	  "accept the change file by file, hunk by hunk" },
 	{ "discard", cmd_discard, "drop the session, or some paths of it" },
 	{ "log", cmd_log, "the session's audit log" },
+	{ "snapshot", cmd_snapshot,
+	  "checkpoints of a session: create, list, diff, restore, drop" },
 };
 
 static void vreport(const char *prefix, const char *fmt, va_list ap,
@@ -75,10 +79,27 @@ void cli_hint(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The subcommand's arguments, to name a bad option in cli_usage(). */
+static int cmd_argc;
+static char **cmd_argv;
+
 int cli_usage(const char *const *usage, int help)
 {
 	FILE *out = help ? stdout : stderr;
 
+	if (!help) {
+		const char *arg = optind > 0 && optind <= cmd_argc ?
+			cmd_argv[optind - 1] : NULL;
+
+		if (optopt && optopt != '?')
+			cli_error("bad option '-%c': unknown, or missing its "
+				  "argument", optopt);
+		else if (arg && arg[0] == '-' && arg[1])
+			cli_error("bad option '%s': unknown, or missing its "
+				  "argument", arg);
+		else
+			cli_error("bad arguments: see the usage below");
+	}
 	for (; *usage; usage++)
 		fprintf(out, "%s\n", *usage);
 	return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
@@ -145,16 +166,22 @@ int main(int argc, char **argv)
 		}
 		cmd = find_command(argv[2]);
 		if (!cmd) {
-			cli_error("unknown command '%s': not a wardfs command", argv[2]);
+			cli_error("unknown command '%s': not a wardfs "
+				  "command", argv[2]);
 			return CLI_EXIT_USAGE;
 		}
 		return cli_finish(cmd->fn(2, help_argv));
 	}
 	cmd = find_command(argv[1]);
 	if (!cmd) {
-		cli_error("unknown command '%s': not a wardfs command", argv[1]);
+		cli_error("unknown command '%s': not a wardfs command",
+			  argv[1]);
 		cli_hint("see 'wardfs --help'");
 		return CLI_EXIT_USAGE;
 	}
+	/* Commands word their own usage errors (cli_usage). */
+	opterr = 0;
+	cmd_argc = argc - 1;
+	cmd_argv = argv + 1;
 	return cli_finish(cmd->fn(argc - 1, argv + 1));
 }

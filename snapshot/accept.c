@@ -17,12 +17,16 @@
  *      whether the path already has its new state, so a replay can be
  *      repeated;
  *   4. the session forgets the accepted paths: their upper entries and
- *      whiteouts go, their bases are forgotten; the journal is removed.
+ *      whiteouts go, their bases are forgotten; an upper entry that must
+ *      stay (changed again, under an opaque directory, partly accepted,
+ *      or, live, in use by the daemon) gets the accepted session content
+ *      as its base instead; the journal is removed.
  *
  * Recovery rolls forward: a complete journal found by snapshot_open() is
  * replayed from step 3, so every path ends with its new content and no
- * temporary is left.  A journal without its "end" record was torn before
- * the project was touched, and is simply removed.
+ * temporary is left (while the session is live, step 4 is left out).  A
+ * journal without its "end" record was torn before the project was
+ * touched, and is simply removed.
  *
  * Journal records are NUL-terminated:
  *   "wardfs-accept 1"
@@ -33,10 +37,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -53,6 +59,10 @@ struct replay {
 	long steps;
 	int progress;
 	size_t done, total;
+	int live;		/* a daemon serves the upper */
+	int sessfd;		/* O_PATH session directory (live), or -1 */
+	char **created;		/* directories made in the project (live) */
+	size_t ncreated;
 };
 
 static int is_whiteout(const struct stat *sb)
@@ -92,13 +102,30 @@ static void step(struct replay *r)
 /* Walking the project and the upper by components, never following a
  * symlink */
 
+/* Note that the accept made directory path in the project (live only). */
+static void note_created(struct replay *r, const char *path)
+{
+	char **grown;
+
+	if (!r->live)
+		return;
+	grown = realloc(r->created, (r->ncreated + 1) * sizeof(*grown));
+	if (!grown)
+		return;		/* then it is no reason to keep entries */
+	r->created = grown;
+	r->created[r->ncreated] = strdup(path);
+	if (r->created[r->ncreated])
+		r->ncreated++;
+}
+
 /*
  * Open the directory holding path below rootfd; *name points at the last
  * component.  With create, missing directories are made (mode from the
- * upper's directory when there is one).  Returns the fd, or -1 (errno).
+ * upper's directory when there is one) and noted in create.  Returns the
+ * fd, or -1 (errno).
  */
 static int open_parent(struct snapshot *snap, int rootfd, const char *path,
-		       const char **name, int create)
+		       const char **name, struct replay *create)
 {
 	char buf[PATH_MAX];
 	char *comp, *slash;
@@ -131,7 +158,9 @@ static int open_parent(struct snapshot *snap, int rootfd, const char *path,
 				    AT_SYMLINK_NOFOLLOW) == 0 &&
 			    S_ISDIR(usb.st_mode))
 				mode = usb.st_mode & 07777;
-			if (mkdirat(fd, comp, mode) < 0 && errno != EEXIST) {
+			if (mkdirat(fd, comp, mode) == 0)
+				note_created(create, buf);
+			else if (errno != EEXIST) {
 				close(fd);
 				return -1;
 			}
@@ -490,7 +519,8 @@ static int apply_write(struct replay *r, const struct accept_op *op,
 	if (tree_read_side(snap, snap->projectfd, op->path, &now, NULL) == 0 &&
 	    side_equal(&now, &op->new)) {
 		/* already done; a temporary may be left from a crash */
-		dirfd = open_parent(snap, snap->projectfd, op->path, &name, 0);
+		dirfd = open_parent(snap, snap->projectfd, op->path, &name,
+				    NULL);
 		if (dirfd >= 0) {
 			tmp_name(tmp, sizeof(tmp), idx);
 			unlinkat(dirfd, tmp, 0);
@@ -502,7 +532,7 @@ static int apply_write(struct replay *r, const struct accept_op *op,
 		return snapshot_fail_git(err, errsz, -1, "cannot accept '%s': "
 					 "its content is not in the store",
 					 op->path);
-	dirfd = open_parent(snap, snap->projectfd, op->path, &name, 1);
+	dirfd = open_parent(snap, snap->projectfd, op->path, &name, r);
 	if (dirfd < 0) {
 		error = snapshot_fail_os(err, errsz, -1, "cannot accept '%s'",
 					 op->path);
@@ -604,7 +634,7 @@ static int apply_delete(struct replay *r, const struct accept_op *op,
 	struct stat sb;
 	int dirfd;
 
-	dirfd = open_parent(snap, snap->projectfd, op->path, &name, 0);
+	dirfd = open_parent(snap, snap->projectfd, op->path, &name, NULL);
 	if (dirfd < 0)
 		return 0;	/* its directory is gone: so is the file */
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -624,31 +654,150 @@ static int apply_delete(struct replay *r, const struct accept_op *op,
 /* ------------------------------------------------------------------ */
 /* Replay: the session forgets accepted paths */
 
-/* Returns 1 when the upper entry stays (its base is then the accepted
- * content), 0 when it went. */
-static int forget_write(struct snapshot *snap, const struct accept_op *op)
+/*
+ * While the session is live, its daemon may be using an upper entry the
+ * accept is about to remove, and the agent may replace it at any moment.
+ * So an entry is only removed when it is still the one checked: it is
+ * renamed aside into the session directory, compared there (same inode),
+ * and unlinked, or put back where it was.  A regular file is first opened
+ * and write-leased: the lease is refused while anyone else (the daemon,
+ * for an agent's open file) holds a descriptor of it, and an open that
+ * comes while it is held waits, and shows as the lease's break; the file
+ * then stays.  A lease break is signalled with SIGURG, which is ignored
+ * unless handled, instead of the deadly SIGIO.
+ *
+ * Entries beneath a directory the accept had to make in the project stay
+ * too: the daemon's node of that directory (the agent's working
+ * directory, say) knows it only in the upper, and would no longer show
+ * them.
+ */
+#define ASIDE_NAME "accept.aside"
+
+/* Put the entry moved aside back at dirfd/name; returns 1 (it stays). */
+static int put_back(struct replay *r, int dirfd, const char *name)
 {
+	if (renameat2(r->sessfd, ASIDE_NAME, dirfd, name,
+		      RENAME_NOREPLACE) < 0)
+		unlinkat(r->sessfd, ASIDE_NAME, 0);	/* a newer entry took
+							   the name */
+	return 1;
+}
+
+/*
+ * Remove dirfd/name when it is still the entry sb describes (and, with
+ * leasefd, nobody opened it meanwhile).  Returns 0 when it went, 1 when
+ * it stays.
+ */
+static int drop_aside(struct replay *r, int dirfd, const char *name,
+		      const struct stat *sb, int leasefd)
+{
+	struct stat moved;
+
+	unlinkat(r->sessfd, ASIDE_NAME, 0);	/* left by a crash */
+	if (renameat(dirfd, name, r->sessfd, ASIDE_NAME) < 0)
+		return errno == ENOENT ? 0 : 1;
+	if (fstatat(r->sessfd, ASIDE_NAME, &moved, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    moved.st_dev != sb->st_dev || moved.st_ino != sb->st_ino ||
+	    (leasefd >= 0 && fcntl(leasefd, F_GETLEASE) != F_WRLCK))
+		return put_back(r, dirfd, name);
+	unlinkat(r->sessfd, ASIDE_NAME, 0);
+	return 0;
+}
+
+/* The blob id of the regular file fd (stat sb). */
+static int hash_fd(int fd, const struct stat *sb, git_oid *out)
+{
+	size_t len = (size_t)sb->st_size;
+	void *map;
+	int error;
+
+	if ((uint64_t)sb->st_size > SNAPSHOT_MAX_FILE)
+		return -1;
+	if (len == 0)
+		return git_odb_hash(out, "", 0, GIT_OBJECT_BLOB);
+	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	error = git_odb_hash(out, map, len, GIT_OBJECT_BLOB);
+	munmap(map, len);
+	return error;
+}
+
+/* Live: remove the upper entry dirfd/name when it still holds want and
+ * nobody uses it.  Returns 1 when it stays. */
+static int forget_live(struct replay *r, int dirfd, const char *name,
+		       const struct side *want)
+{
+	char target[PATH_MAX];
+	struct stat sb;
+	git_oid oid;
+	ssize_t len;
+	int fd = -1, kept = 1;
+
+	if (want->mode == GIT_FILEMODE_LINK) {
+		/* a symlink never changes: its inode is enough */
+		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			return errno == ENOENT ? 0 : 1;
+		len = readlinkat(dirfd, name, target, sizeof(target));
+		if (!S_ISLNK(sb.st_mode) || len < 0 ||
+		    git_odb_hash(&oid, target, (size_t)len,
+				 GIT_OBJECT_BLOB) < 0 ||
+		    !git_oid_equal(&oid, &want->oid))
+			return 1;
+		return drop_aside(r, dirfd, name, &sb, -1);
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : 1;
+	if (fcntl(fd, F_SETSIG, SIGURG) < 0 ||
+	    fcntl(fd, F_SETLEASE, F_WRLCK) < 0)
+		goto out;	/* open elsewhere, or no leases here */
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    store_git_mode(sb.st_mode) != want->mode ||
+	    hash_fd(fd, &sb, &oid) < 0 || !git_oid_equal(&oid, &want->oid))
+		goto out;	/* changed again meanwhile */
+	kept = drop_aside(r, dirfd, name, &sb, fd);
+out:
+	close(fd);		/* and the lease with it */
+	return kept;
+}
+
+/* Returns 1 when the upper entry stays (its base is then the session's
+ * accepted content), 0 when it went. */
+static int forget_write(struct replay *r, const struct accept_op *op)
+{
+	struct snapshot *snap = r->snap;
 	struct side up;
 	const char *name;
-	int dirfd;
+	size_t i;
+	int dirfd, kept = 0;
 
 	if (upper_under_opaque(snap, op->path))
 		return 1;	/* the upper entry masks the lower: keep */
-	if (tree_read_side(snap, snap->upperfd, op->path, &up, NULL) < 0 ||
-	    !side_equal(&up, &op->up))
+	for (i = 0; r->live && i < r->ncreated; i++)
+		if (path_under(op->path, r->created[i]))
+			return 1;	/* see forget_live() */
+	if (!r->live &&
+	    (tree_read_side(snap, snap->upperfd, op->path, &up, NULL) < 0 ||
+	     !side_equal(&up, &op->up)))
 		return 1;	/* changed again meanwhile */
-	dirfd = open_parent(snap, snap->upperfd, op->path, &name, 0);
+	dirfd = open_parent(snap, snap->upperfd, op->path, &name, NULL);
 	if (dirfd < 0)
 		return 0;
-	unlinkat(dirfd, name, 0);
+	if (r->live)
+		kept = forget_live(r, dirfd, name, &op->up);
+	else
+		unlinkat(dirfd, name, 0);
 	close(dirfd);
-	return 0;
+	return kept;
 }
 
 /* Remove the whiteout covering path when the project no longer has the
  * entry it hid. */
-static void forget_delete(struct snapshot *snap, const char *path)
+static void forget_delete(struct replay *r, const char *path)
 {
+	struct snapshot *snap = r->snap;
 	char buf[PATH_MAX];
 	char *comp, *slash;
 	int fd;
@@ -667,8 +816,12 @@ static void forget_delete(struct snapshot *snap, const char *path)
 			break;
 		if (is_whiteout(&sb)) {
 			if (fstatat(snap->projectfd, buf, &lsb,
-				    AT_SYMLINK_NOFOLLOW) < 0 &&
-			    errno == ENOENT)
+				    AT_SYMLINK_NOFOLLOW) == 0 ||
+			    errno != ENOENT)
+				break;
+			if (r->live)
+				drop_aside(r, fd, comp, &sb, -1);
+			else
 				unlinkat(fd, comp, 0);
 			break;
 		}
@@ -690,6 +843,38 @@ static void forget_delete(struct snapshot *snap, const char *path)
 		close(fd);
 }
 
+static int forget_all(struct replay *r, const struct accept_op *ops,
+		      size_t n, char *err, size_t errsz)
+{
+	struct snapshot *snap = r->snap;
+	size_t i;
+	int kept, rc;
+
+	if (r->live) {
+		r->sessfd = open(snap->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (r->sessfd < 0)
+			return snapshot_fail_os(err, errsz, -1, "cannot open "
+						"'%s'", snap->dir);
+	}
+	for (i = 0; i < n; i++) {
+		kept = 0;
+		if (ops[i].new.present)
+			kept = forget_write(r, &ops[i]);
+		else
+			forget_delete(r, ops[i].path);
+		/* A path that stays in the session is based on what was
+		 * accepted of it: the diff shows only what it adds since. */
+		if (kept)
+			rc = store_bases_record(snap, ops[i].path, &ops[i].up);
+		else
+			rc = store_bases_forget(snap, ops[i].path);
+		if (rc < 0)
+			return snapshot_fail_os(err, errsz, -1, "cannot update "
+						"the base log");
+	}
+	return 0;
+}
+
 static int op_cmp_desc(const void *a, const void *b)
 {
 	return strcmp(((const struct accept_op *)b)->path,
@@ -706,21 +891,16 @@ static void progress(struct replay *r)
 		fputc('\n', stderr);
 }
 
-/* Steps 3 and 4: make the project match ops, then drop them from the
- * session (unless live), then remove the journal. */
-int accept_replay(struct snapshot *snap, struct accept_op *ops, size_t n,
-		  int show_progress, char *err, size_t errsz)
+/* Step 3: make the project match ops. */
+static int replay_project(struct replay *r, struct accept_op *ops, size_t n,
+			  char *err, size_t errsz)
 {
-	struct replay r;
 	const char *die = getenv("WARDFS_TEST_ACCEPT_DIE_AFTER");
 	size_t i;
 	int error = 0;
 
-	memset(&r, 0, sizeof(r));
-	r.snap = snap;
-	r.die_after = die && *die ? strtol(die, NULL, 10) : -1;
-	r.progress = show_progress && n >= 100;
-	r.total = n;
+	r->die_after = die && *die ? strtol(die, NULL, 10) : -1;
+	r->total = n;
 	/* deletions deepest first, then writes in path order; each op keeps
 	 * its journal index (for its temporary's name) */
 	for (i = 0; i < n; i++)
@@ -729,46 +909,65 @@ int accept_replay(struct snapshot *snap, struct accept_op *ops, size_t n,
 	for (i = 0; i < n && error == 0; i++) {
 		if (ops[i].new.present)
 			continue;
-		error = apply_delete(&r, &ops[i], err, errsz);
-		progress(&r);
+		error = apply_delete(r, &ops[i], err, errsz);
+		progress(r);
 	}
 	for (i = n; i > 0 && error == 0; i--) {
 		if (!ops[i - 1].new.present)
 			continue;
-		error = apply_write(&r, &ops[i - 1], ops[i - 1].idx, err,
+		error = apply_write(r, &ops[i - 1], ops[i - 1].idx, err,
 				    errsz);
-		progress(&r);
+		progress(r);
 	}
-	if (error == 0 && !snap->live) {
-		for (i = 0; i < n; i++) {
-			int kept = 0, rc;
-
-			if (ops[i].new.present)
-				kept = forget_write(snap, &ops[i]);
-			else
-				forget_delete(snap, ops[i].path);
-			if (kept)
-				rc = store_bases_record(snap, ops[i].path,
-							&ops[i].new);
-			else
-				rc = store_bases_forget(snap, ops[i].path);
-			if (rc < 0) {
-				error = snapshot_fail_os(err, errsz, -1,
-							 "cannot update the "
-							 "base log");
-				break;
-			}
-		}
-	}
-	if (error == 0 && journal_remove(snap) < 0)
-		error = snapshot_fail_os(err, errsz, -1, "cannot remove the "
-					 "journal");
 	return error;
 }
 
+static void replay_init(struct replay *r, struct snapshot *snap)
+{
+	memset(r, 0, sizeof(*r));
+	r->snap = snap;
+	r->live = snap->live;
+	r->sessfd = -1;
+}
+
+static void replay_release(struct replay *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ncreated; i++)
+		free(r->created[i]);
+	free(r->created);
+	if (r->sessfd >= 0)
+		close(r->sessfd);
+}
+
+/* Steps 3 and 4: make the project match ops, then drop them from the
+ * session, then remove the journal. */
+int accept_replay(struct snapshot *snap, struct accept_op *ops, size_t n,
+		  int show_progress, char *err, size_t errsz)
+{
+	struct replay r;
+	int error;
+
+	replay_init(&r, snap);
+	r.progress = show_progress && n >= 100;
+	error = replay_project(&r, ops, n, err, errsz);
+	if (error == 0)
+		error = forget_all(&r, ops, n, err, errsz);
+	if (error == 0 && journal_remove(snap) < 0)
+		error = snapshot_fail_os(err, errsz, -1, "cannot remove the "
+					 "journal");
+	replay_release(&r);
+	return error;
+}
+
+/* Recovery completes the project; while live the session's layer is left
+ * alone (nobody would tell the daemon), so its paths stay in the session
+ * until the next accept, which finds nothing to write. */
 int accept_recover(struct snapshot *snap, char *err, size_t errsz)
 {
 	struct accept_op *ops = NULL;
+	struct replay r;
 	size_t n = 0;
 	int lockfd = -1, error;
 
@@ -788,8 +987,16 @@ int accept_recover(struct snapshot *snap, char *err, size_t errsz)
 	snapshot_notice(snap, "completing an interrupted accept of %zu "
 			"path%s", n, n == 1 ? "" : "s");
 	error = store_bases_load(snap, err, errsz);
-	if (error == 0)
-		error = accept_replay(snap, ops, n, 0, err, errsz);
+	if (error < 0)
+		goto out;
+	replay_init(&r, snap);
+	error = replay_project(&r, ops, n, err, errsz);
+	if (error == 0 && !snap->live)
+		error = forget_all(&r, ops, n, err, errsz);
+	if (error == 0 && journal_remove(snap) < 0)
+		error = snapshot_fail_os(err, errsz, -1, "cannot remove the "
+					 "journal");
+	replay_release(&r);
 out:
 	accept_ops_free(ops, n);
 	close(lockfd);

@@ -171,8 +171,9 @@ static int plan_one(struct plan *p, const struct change *ch, char *err,
 			return -1;
 		if (rc > 0) {
 			event(p, SNAPSHOT_MERGED, ch->path, NULL);
-			return add_op(p, ch, &merged, merged.mode == ch->new.mode
-				      ? ch->perm : 0, err, errsz);
+			return add_op(p, ch, &merged,
+				      merged.mode == ch->new.mode ? ch->perm :
+				      0, err, errsz);
 		}
 		why = ch->base.present ? "changed in the project and in the "
 			"session" : "created in the project and in the "
@@ -236,9 +237,6 @@ int snapshot_accept(struct snapshot *snap, struct snapshot_changes *c,
 	memset(&p, 0, sizeof(p));
 	p.snap = snap;
 	p.opts = opts;
-	if (snap->live && !opts->branch)
-		return snapshot_fail(err, errsz, -1, "cannot accept while the "
-				     "session is mounted");
 	if (opts->commit_message || opts->branch) {
 		error = commit_open(&repo, &prefix, snap->project, err, errsz);
 		if (error < 0)
@@ -283,6 +281,52 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* What a live daemon must look at again */
+
+#define REFRESH_MAX_PATHS 10000
+#define REFRESH_MAX_BYTES ((size_t)512 << 10)
+
+int snapshot_changes_paths(char ***out, size_t *n,
+			   const struct snapshot_changes *c,
+			   char *err, size_t errsz)
+{
+	char **list;
+	size_t i, count = 0, bytes = 0;
+	int all = 0;
+
+	*out = NULL;
+	*n = 0;
+	list = calloc(c->count + 2, sizeof(*list));
+	if (!list)
+		return snapshot_fail(err, errsz, -1, "out of memory");
+	for (i = 0; i < c->count; i++) {
+		list[count] = strdup(c->items[i].path);
+		if (!list[count])
+			goto oom;
+		bytes += strlen(list[count]) + 1;
+		if (strchr(list[count], '\n'))
+			all = 1;	/* the daemon reads one path a line */
+		count++;
+	}
+	if (all || count > REFRESH_MAX_PATHS || bytes > REFRESH_MAX_BYTES) {
+		for (i = 0; i < count; i++)
+			free(list[i]);
+		count = 0;
+		list[count] = strdup("");
+		if (!list[count])
+			goto oom;
+		count++;
+	}
+	list[count] = NULL;
+	*out = list;
+	*n = count;
+	return 0;
+oom:
+	snapshot_paths_free(list);
+	return snapshot_fail(err, errsz, -1, "out of memory");
+}
+
+/* ------------------------------------------------------------------ */
 /* Discard */
 
 static int remove_tree(int parent, const char *name)
@@ -318,9 +362,6 @@ int snapshot_discard(struct snapshot *snap, const char *const *paths,
 	size_t i, j;
 	int lockfd = -1, error = 0;
 
-	if (snap->live)
-		return snapshot_fail(err, errsz, -1, "cannot discard paths "
-				     "while the session is mounted");
 	for (i = 0; i < n; i++) {
 		if (!*paths[i] || upper_under_opaque(snap, paths[i]))
 			return snapshot_fail(err, errsz, -1, "cannot discard "

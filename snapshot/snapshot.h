@@ -79,9 +79,11 @@ struct snapshot_options {
 	/* Lower entries with this device and inode are skipped (the state
 	 * directory, when it lies inside the project), as in fs_options. */
 	uint64_t hide_dev, hide_ino;
-	/* The session is mounted and served: the upper layer is left alone
-	 * (accept, discard of paths and review refuse; an interrupted
-	 * accept is completed in the project only). */
+	/* The session is mounted and served: accept leaves an upper entry
+	 * the daemon may still need in place (see snapshot_accept()), and
+	 * an interrupted accept is completed in the project only.  After an
+	 * accept or a discard the caller tells the daemon which paths
+	 * changed (snapshot_changes_paths()). */
 	int live;
 	/* Messages about recovery and progress, one line each; NULL drops
 	 * them. */
@@ -214,9 +216,14 @@ struct snapshot_accept_options {
  * project is touched; every file is written to a temporary in its
  * directory, fsync'ed and renamed into place.  Accepted paths then leave
  * the session (their upper entries and bases are dropped, so the view is
- * unchanged).  Refuses with -1 while the session is live, except with a
- * branch (which never touches the project or the session).  The review
- * gates are the caller's business.
+ * unchanged).  An upper entry that changed meanwhile, or lies in a
+ * directory the session replaced, or (live) that the daemon holds open or
+ * lies in a directory the accept had to create in the project, stays in
+ * the session with the session's accepted content as its new base: the
+ * view keeps it and the diff shows only what changed since.  A change set from snapshot_review_changes() leaves
+ * the rest of each partly accepted file the same way.  With a branch
+ * nothing in the project or the session changes.  The review gates are
+ * the caller's business.
  */
 int snapshot_accept(struct snapshot *snap, struct snapshot_changes *c,
 		    const struct snapshot_accept_options *opts,
@@ -225,10 +232,177 @@ int snapshot_accept(struct snapshot *snap, struct snapshot_changes *c,
 /*
  * Drop the session's changes of paths[0..n) (each with everything beneath
  * it): their upper entries and bases.  Never touches the project.  Refuses
- * while the session is live, and for a path inside a directory the session
- * replaced (the directory must be discarded as a whole).
+ * a path inside a directory the session replaced (the directory must be
+ * discarded as a whole).  While live, a descriptor the daemon holds of a
+ * dropped file keeps the dropped content; the caller then refreshes the
+ * view of paths[0..n).
  */
 int snapshot_discard(struct snapshot *snap, const char *const *paths,
 		     size_t n, char *err, size_t errsz);
+
+/*
+ * The paths whose view accepting c may change beneath a live daemon, for
+ * the daemon's refresh: every path of c, or everything ("") when there
+ * are too many to name.  *out is a NULL-terminated array of n
+ * strings owned by the caller: snapshot_paths_free().
+ */
+int snapshot_changes_paths(char ***out, size_t *n,
+			   const struct snapshot_changes *c,
+			   char *err, size_t errsz);
+
+/* ------------------------------------------------------------------ */
+/* Review: accepting part of a change, hunk by hunk */
+
+/*
+ * A change set split for an interactive review into files (the deltas of
+ * its patch; a rename is one file, and so is a path whose type changed)
+ * and, for a text file modified in place, hunks: its mode change first
+ * when it has one, then the hunks of its patch.  Every other file (new,
+ * deleted, renamed, binary, a symlink, a type or mode-only change) is
+ * chosen whole.  Nothing is chosen at first.
+ */
+struct snapshot_review;
+
+/*
+ * Split c (which must outlive the review).  *out is owned by the caller:
+ * snapshot_review_free().
+ */
+int snapshot_review_new(struct snapshot_review **out,
+			struct snapshot_changes *c, char *err, size_t errsz);
+
+/* Free; snapshot_review_free(NULL) is a no-op. */
+void snapshot_review_free(struct snapshot_review *r);
+
+/* The number of files. */
+size_t snapshot_review_count(const struct snapshot_review *r);
+
+/* What one file of a review is; the strings are borrowed from r. */
+struct snapshot_review_file {
+	const char *path;	/* its path (the new one of a rename) */
+	size_t hunks;		/* 0: chosen whole, else hunks to choose */
+	int mode_change;	/* with hunks: hunk 0 is the mode change */
+};
+
+void snapshot_review_file(struct snapshot_review_file *out,
+			  const struct snapshot_review *r, size_t file);
+
+/* The file itself, instead of one of its hunks. */
+#define SNAPSHOT_REVIEW_HEADER ((size_t)-1)
+
+/*
+ * Print hunk of file to out as git does, with git's colours when color is
+ * set; SNAPSHOT_REVIEW_HEADER prints the file's header (and, when it has
+ * no hunks, its whole patch), the mode change nothing (the header shows
+ * it).
+ */
+int snapshot_review_print(struct snapshot_review *r, size_t file,
+			  size_t hunk, int color, FILE *out,
+			  char *err, size_t errsz);
+
+/* Choose (accept set) or leave hunk of file (SNAPSHOT_REVIEW_HEADER: the
+ * whole file: every hunk of it). */
+void snapshot_review_choose(struct snapshot_review *r, size_t file,
+			    size_t hunk, int accept);
+
+/*
+ * The chosen part of the change as a change set, for snapshot_check(),
+ * snapshot_changes_paths() and snapshot_accept(): a partly chosen file
+ * becomes its base with the chosen hunks applied.  Accepting it leaves
+ * the rest of such a file in the session (its base becomes what was
+ * accepted, so the diff shows only the hunks left), and takes whole
+ * files out of the session as accept does.  *out is owned by the caller:
+ * snapshot_changes_free(); count 0 when nothing was chosen.
+ */
+int snapshot_review_changes(struct snapshot_changes **out,
+			    struct snapshot_review *r,
+			    char *err, size_t errsz);
+
+/* ------------------------------------------------------------------ */
+/* Snapshots: checkpoints of the session (snap*.c)
+ *
+ * A snapshot records the upper layer itself (every file, symlink,
+ * directory, whiteout and opaque marker, with modes, owners, times and
+ * extended attributes) and the session's bases, as a commit on
+ * refs/wardfs/snapshots in the store; the commits form a chain, newest
+ * first.  Snapshots are numbered 1, 2, 3... in the session, and a number
+ * is never given twice.  The format is described in snap_format.c.
+ */
+
+/* One snapshot as snapshot_list() reports it; borrowed for the callback. */
+struct snapshot_info {
+	unsigned long id;	/* the snapshot's number */
+	const char *commit;	/* the commit's id in the store, hex */
+	int64_t time;		/* when it was taken (seconds, the epoch) */
+	const char *message;	/* its message, first line */
+	size_t changed;		/* paths changed since the one before */
+};
+
+/*
+ * Take a snapshot of the session with message (NULL: "snapshot") and set
+ * *id to its number.  Only the upper layer is read, and a file whose
+ * status (inode, size, times) equals its record in the latest snapshot is
+ * not read again; blobs already in the store are not written again.
+ * Works while the session is live.
+ */
+int snapshot_create(unsigned long *id, struct snapshot *snap,
+		    const char *message, char *err, size_t errsz);
+
+/*
+ * Call fn for every snapshot of the session, oldest first; a non-zero
+ * return from fn stops the walk and is returned.
+ */
+int snapshot_list(struct snapshot *snap,
+		  int (*fn)(const struct snapshot_info *info, void *payload),
+		  void *payload, char *err, size_t errsz);
+
+/*
+ * The change from snapshot a to snapshot b (b 0: the session as it is
+ * now) as a change set of the merged views, limited to paths[0..npaths)
+ * (each with everything beneath it) when npaths is not 0; print it with
+ * snapshot_print().  Paths the policy hides are left out.  *out is owned
+ * by the caller: snapshot_changes_free(); it borrows snap.
+ */
+int snapshot_diff(struct snapshot_changes **out, struct snapshot *snap,
+		  unsigned long a, unsigned long b,
+		  const char *const *paths, size_t npaths,
+		  char *err, size_t errsz);
+
+struct snapshot_restore_options {
+	/* Restore only these project-relative paths, each with everything
+	 * beneath it; npaths 0: the whole session. */
+	const char *const *paths;
+	size_t npaths;
+	/* When not NULL: first take a snapshot of the session as it is
+	 * ("before restoring snapshot N"), once the restore is known to be
+	 * possible, and set *saved to its number (0: none taken). */
+	unsigned long *saved;
+	/* Show a progress line on stderr. */
+	int progress;
+	/* Called for every path the restore created, replaced or removed in
+	 * the upper layer (to refresh a live view); NULL: not called. */
+	void (*touched)(const char *path, void *payload);
+	void *payload;
+};
+#define SNAPSHOT_RESTORE_OPTIONS_INIT { NULL, 0, NULL, 0, NULL, NULL }
+
+/*
+ * Return the upper layer (or the paths of opts) and the bases to their
+ * state in snapshot id.  Entries whose content and type already match are
+ * kept (open descriptors of them stay valid); others are written to a
+ * temporary in <session>/work and renamed into place, so an open
+ * descriptor of a replaced file behaves as after a rename over it.  A
+ * whole restore of a session that is not live builds the new upper apart
+ * and exchanges it with the old one in one renameat2(); a live session is
+ * restored in place (its daemon holds descriptors of the upper's
+ * directories) and the caller then tells the daemon to drop its caches.
+ * Refuses a path whose parent is a file in the session now.
+ */
+int snapshot_restore(struct snapshot *snap, unsigned long id,
+		     const struct snapshot_restore_options *opts,
+		     char *err, size_t errsz);
+
+/* Forget snapshot id (the ones after it keep their numbers). */
+int snapshot_drop(struct snapshot *snap, unsigned long id,
+		  char *err, size_t errsz);
 
 #endif

@@ -145,4 +145,124 @@ int commit_ops(struct snapshot *snap, git_repository *repo,
 	       const char *message, const char *branch,
 	       char *err, size_t errsz);
 
+/* ------------------------------------------------------------------ */
+/* Snapshots (snap*.c; the format in snap_format.c) */
+
+#define SNAP_REF "refs/wardfs/snapshots"
+#define SNAP_SEQ "wardfs-snapshot-seq"	/* in the store: last number */
+#define SNAP_WORK_PREFIX "snap."	/* temporaries in <session>/work */
+
+/* An extended attribute of a recorded entry. */
+struct snap_xattr {
+	char *name;
+	unsigned char *value;
+	size_t len;
+};
+
+/* One entry of an upper layer. */
+struct snap_entry {
+	char *path;		/* project-relative; "" for the root */
+	mode_t mode;		/* type and permission bits; S_IFCHR is a
+				   whiteout (a character device 0/0) */
+	uid_t uid;
+	gid_t gid;
+	struct timespec mtime;
+	/* with ino and size, the status cache of the next snapshot */
+	struct timespec ctime;
+	uint64_t ino, size;
+	git_oid oid;		/* content of a file or symlink */
+	struct snap_xattr *xattrs;
+	size_t nxattrs;
+};
+
+/* An upper layer and its bases: a snapshot, or the session now. */
+struct snap_state {
+	unsigned long id;	/* 0: the session now */
+	size_t changed;		/* paths changed since the one before */
+	int64_t time;		/* when it was taken */
+	struct snap_entry *entries;	/* sorted by path: parents first */
+	size_t count, alloc;
+	struct base_rec *bases;	/* sorted by path; present sides only */
+	size_t nbases;
+};
+
+/* A snapshot's number and count of changed paths (its info blob). */
+struct snap_info {
+	unsigned long id;
+	size_t changed;
+};
+
+/* The commits of the snapshots, newest first. */
+struct snap_chain {
+	git_commit **commits;
+	struct snap_info *infos;
+	size_t count;
+};
+
+/* snap.c */
+void snap_state_clear(struct snap_state *st);
+struct snap_entry *snap_state_add(struct snap_state *st);
+int snap_state_add_base(struct snap_state *st, size_t *alloc,
+			const char *path, const struct side *side);
+void snap_state_sort(struct snap_state *st);
+int snap_has_content(mode_t mode);
+const struct snap_entry *snap_find(const struct snap_state *st,
+				   const char *path);
+const struct side *snap_base(const struct snap_state *st, const char *path);
+int snap_is_marker(const char *path);
+int snap_is_whiteout(const struct stat *sb);
+int snap_read_upper(struct snap_state *out, struct snapshot *snap,
+		    const struct snap_state *prev, char *err, size_t errsz);
+int snap_create_locked(unsigned long *id, struct snapshot *snap,
+		       const char *message, char *err, size_t errsz);
+int snap_open_dir(int rootfd, const char *path);
+int snap_names(int dirfd, char ***out, size_t *count);
+void snap_names_free(char **names, size_t count);
+
+/* snap_format.c */
+int snap_chain_read(struct snap_chain *out, struct snapshot *snap,
+		    char *err, size_t errsz);
+void snap_chain_free(struct snap_chain *c);
+int snap_load_commit(struct snap_state *out, struct snapshot *snap,
+		     git_commit *commit, const struct snap_info *info,
+		     char *err, size_t errsz);
+int snap_load(struct snap_state *out, struct snapshot *snap,
+	      unsigned long id, char *err, size_t errsz);
+int snap_latest(struct snap_state *out, struct snapshot *snap,
+		char *err, size_t errsz);
+unsigned long snap_seq_read(struct snapshot *snap);
+int snap_seq_write(struct snapshot *snap, unsigned long n);
+int snap_write_commit(struct snapshot *snap, const struct snap_state *st,
+		      const char *message, git_commit *parent,
+		      char *err, size_t errsz);
+
+/* A restore in progress (snap_restore.c, snap_make.c). */
+struct snap_restore {
+	struct snapshot *snap;
+	const struct snap_state *to;
+	const struct snapshot_restore_options *opts;
+	int workfd;		/* <session>/work, O_PATH */
+	int quiet;		/* building apart: nothing to report */
+	unsigned long ntmp;	/* temporaries made */
+	size_t done, total;
+	/* bases of the project's entries copied in, recorded last */
+	struct base_rec *copied;
+	size_t ncopied, copied_alloc;
+	char *err;
+	size_t errsz;
+};
+
+/* snap_make.c */
+void snap_touched(struct snap_restore *r, const char *path);
+void snap_tmp_name(struct snap_restore *r, char *buf, size_t size);
+int snap_split(const char *path, char *dir, size_t size, const char **name);
+int snap_remove_tree(int parent, const char *name);
+int snap_make(struct snap_restore *r, int dirfd, const char *name,
+	      const struct snap_entry *e, int opaque);
+int snap_put(struct snap_restore *r, int rootfd, const struct snap_entry *e);
+void snap_dir_times(const struct snap_state *to, const char *path,
+		    size_t from, size_t end, int rootfd);
+
+/* snap_restore.c, snap_diff.c: nothing shared */
+
 #endif

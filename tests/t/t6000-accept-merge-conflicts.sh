@@ -124,13 +124,16 @@ test_expect_success 'read-only paths are never changed by accept' '
 	test_cmp expect project/.github/workflows/ci.yml
 '
 
-test_expect_success 'accept refuses while the session is mounted' '
+test_expect_success 'accept while mounted applies the change; the view keeps it' '
 	ward_mount -s "$WARD_SESSION" &&
 	echo more >mnt/new-file &&
-	test_expect_code 1 "$WARDFS_BIN" accept "$WARD_SESSION" 2>err &&
-	test_grep "is mounted" err &&
-	test_grep "hint: .wardfs umount" err &&
-	test_path_is_missing project/new-file &&
+	"$WARDFS_BIN" accept "$WARD_SESSION" new-file >out &&
+	test_grep "^accepted new-file$" out &&
+	echo more >expect &&
+	test_cmp expect project/new-file &&
+	test_cmp expect mnt/new-file &&
+	"$WARDFS_BIN" diff --name-status "$WARD_SESSION" new-file >ns &&
+	test_file_is_empty ns &&
 	ward_umount
 '
 
