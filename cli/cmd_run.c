@@ -362,8 +362,15 @@ int cmd_run(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(default_masks) / sizeof(default_masks[0]); i++)
 		list_add(&masks, expand_home(default_masks[i]));
-	for (i = 0; i < writable.n; i++)
-		mkdir(writable.items[i], 0700);	/* an agent's state dir */
+	for (i = 0; i < writable.n; i++) {
+		/* An agent's state directory may not exist yet; a name with
+		 * an extension (~/.claude.json) is a file, not created. */
+		const char *base = strrchr(writable.items[i], '/');
+
+		base = base ? base + 1 : writable.items[i];
+		if (!strchr(base + 1, '.'))
+			mkdir(writable.items[i], 0700);
+	}
 
 	if (!s.id || session_state(&s) != SESSION_LIVE) {
 		struct session started = { 0 };

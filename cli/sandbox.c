@@ -167,11 +167,14 @@ static void arrange(const struct sandbox *sb, uid_t uid, gid_t gid)
 
 	/* Writable paths become mounts of their own, made writable again
 	 * after everything turns read-only. */
-	for (i = 0; i < sb->nwritable; i++)
+	for (i = 0; i < sb->nwritable; i++) {
+		if (access(sb->writable[i], F_OK) < 0)
+			continue;	/* nothing there to keep writable */
 		if (mount(sb->writable[i], sb->writable[i], NULL,
 			  MS_BIND | MS_REC, NULL) < 0)
 			die("cannot keep '%s' writable: %s", sb->writable[i],
 			    strerror(errno));
+	}
 
 	/* Take the view (this namespace's copy of its mount) aside before a
 	 * private /tmp may cover it, then put it over the project. */
@@ -211,6 +214,7 @@ static void arrange(const struct sandbox *sb, uid_t uid, gid_t gid)
 		die("cannot make the view writable: %s", strerror(errno));
 	for (i = 0; i < sb->nwritable; i++)
 		if (!within(sb->writable[i], "/tmp") &&
+		    access(sb->writable[i], F_OK) == 0 &&
 		    set_rdonly(sb->writable[i], 0, 1) < 0)
 			die("cannot keep '%s' writable: %s", sb->writable[i],
 			    strerror(errno));
