@@ -220,10 +220,10 @@ struct snapshot_accept_options {
  * directory the session replaced, or (live) that the daemon holds open or
  * lies in a directory the accept had to create in the project, stays in
  * the session with the session's accepted content as its new base: the
- * view keeps it and the diff shows only what changed since.  A change set from snapshot_review_changes() leaves
- * the rest of each partly accepted file the same way.  With a branch
- * nothing in the project or the session changes.  The review gates are
- * the caller's business.
+ * view keeps it and the diff shows only what changed since.  A change set
+ * from snapshot_review_changes() leaves the rest of each partly accepted
+ * file the same way.  With a branch nothing in the project or the session
+ * changes.  The review gates are the caller's business.
  */
 int snapshot_accept(struct snapshot *snap, struct snapshot_changes *c,
 		    const struct snapshot_accept_options *opts,
