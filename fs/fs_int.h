@@ -41,6 +41,9 @@ struct node {
 	uint64_t nlookup;	/* protected by table_lock */
 	uint64_t nchildren;	/* protected by table_lock */
 	int hashed;		/* protected by table_lock */
+	/* Every live node but the root, hashed or not, for the final
+	 * release; protected by table_lock. */
+	struct node *all_next, *all_prev;
 
 	uint64_t ino;		/* reported st_ino; fixed for the node's life */
 	mode_t type;		/* S_IFMT bits; fixed */
@@ -78,6 +81,7 @@ struct fs {
 	struct node **table;	/* protected by table_lock */
 	size_t table_size;	/* protected by table_lock */
 	size_t table_count;	/* protected by table_lock */
+	struct node *all;	/* protected by table_lock */
 
 	/* fs/policy.c */
 	pthread_mutex_t content_lock;	/* lock order: after tree */

@@ -59,6 +59,18 @@ int node_table_init(struct fs *fs)
 	return 0;
 }
 
+/* Called with table_lock held (or single-threaded). */
+static void all_unlink(struct fs *fs, struct node *n)
+{
+	if (n->all_prev)
+		n->all_prev->all_next = n->all_next;
+	else if (fs->all == n)
+		fs->all = n->all_next;
+	if (n->all_next)
+		n->all_next->all_prev = n->all_prev;
+	n->all_next = n->all_prev = NULL;
+}
+
 static void node_free(struct node *n)
 {
 	if (n->ufd >= 0)
@@ -71,17 +83,15 @@ static void node_free(struct node *n)
 
 void node_table_release(struct fs *fs)
 {
-	size_t i;
+	struct node *n, *next;
 
-	/* Children before parents does not matter: nothing is counted now. */
-	for (i = 0; i < fs->table_size && fs->table; i++) {
-		struct node *n = fs->table[i], *next;
-
-		for (; n; n = next) {
-			next = n->hnext;
-			node_free(n);
-		}
+	/* Hashed or not (deleted, or dropped by a refresh while the kernel
+	 * still knew them): nothing is counted any more. */
+	for (n = fs->all; n; n = next) {
+		next = n->all_next;
+		node_free(n);
 	}
+	fs->all = NULL;
 	free(fs->table);
 	fs->table = NULL;
 }
@@ -181,6 +191,7 @@ static void release_chain(struct fs *fs, struct node *n)
 		struct node *parent = n->parent;
 
 		table_remove(fs, n);
+		all_unlink(fs, n);
 		node_free(n);
 		if (!parent)
 			break;
@@ -619,6 +630,10 @@ int node_lookup(struct fs *fs, struct node *parent, const char *name,
 	} else {
 		parent->nchildren++;
 		table_insert(fs, n);
+		n->all_next = fs->all;
+		if (fs->all)
+			fs->all->all_prev = n;
+		fs->all = n;
 	}
 	pthread_mutex_unlock(&fs->table_lock);
 	if (other) {

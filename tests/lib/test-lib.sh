@@ -110,6 +110,17 @@ mkdir -p "$test_root_" || {
 	echo "Bail out! cannot create '$test_root_'"
 	exit 1
 }
+# 'wardfs run' gives its command a private /tmp: a trash directory under
+# /tmp (a checkout there) would vanish inside it.  Use /var/tmp instead.
+case $(cd "$test_root_" && pwd -P)/ in
+/tmp/*)
+	test_root_=/var/tmp/wardfs-tests-$(id -u)
+	mkdir -p "$test_root_" || {
+		echo "Bail out! cannot create '$test_root_'"
+		exit 1
+	}
+	;;
+esac
 TRASH_DIRECTORY=$(cd "$test_root_" && pwd -P)/$TEST_NAME
 WARDFS_HOME=$TRASH_DIRECTORY/home
 WARD_PROJECT=$TRASH_DIRECTORY/project

@@ -200,10 +200,13 @@ test_expect_success '/dev/shm is not shared with the host' '
 '
 
 test_expect_success 'the session state is masked: no upper, no wardfs accept' '
+	# a copy outside /tmp, which is private inside run
+	cp "$WARDFS_BIN" wardfs-inside &&
+	W_IN=$TRASH_DIRECTORY/wardfs-inside &&
 	ward_run "$P" -- sh -c "ls -A \"$WARDFS_HOME\"" >out &&
 	test_file_is_empty out &&
-	test_must_fail ward_run "$P" -- "$WARDFS_BIN" accept --force $SID &&
-	test_must_fail ward_run "$P" -- sh -c "cd \"$P\" && \"$WARDFS_BIN\" accept --force" &&
+	test_must_fail ward_run "$P" -- "$W_IN" accept --force $SID &&
+	test_must_fail ward_run "$P" -- sh -c "cd \"$P\" && \"$W_IN\" accept --force" &&
 	test_path_is_missing $P/written.txt &&
 	project_checksum $P >actual &&
 	test_cmp project.sum actual
