@@ -270,8 +270,10 @@ int fs_serve(struct fs *fs)
 	}
 	fuse_loop_cfg_set_max_threads(cfg, (unsigned)(cpus > 0 ?
 						     cpus * 4 : 8));
+	/* Keep every worker: libfuse would otherwise end and start threads
+	 * on the request path all the time. */
 	fuse_loop_cfg_set_idle_threads(cfg, (unsigned)(cpus > 0 ?
-						      cpus : 2));
+						      cpus * 4 : 8));
 	error = fuse_session_loop_mt(fs->se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	fuse_remove_signal_handlers(fs->se);

@@ -97,6 +97,9 @@ export PYTHON
 # TAP goes to fd 5, so that it reaches prove whatever a body redirects.
 exec 5>&1
 
+# `make test` runs us: a make in a test must not inherit its settings.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS
+
 # ---------------------------------------------------------------------
 # Trash directory
 
