@@ -72,7 +72,7 @@ get one session each and an untimed warm-up run.
 Environment: WARDFS_BIN (default ./wardfs), WARDFS_BENCH_CACHE (default
 \${XDG_CACHE_HOME:-~/.cache}/wardfs-bench), WARDFS_BENCH_RESULTS (default
 tests/bench/results).  Results: RESULTS/<date>-<tree>.{txt,json,summary.csv,
-samples.csv,rss.csv,machine.json}.
+samples.csv,rss.csv,machine.json,load}.
 EOF
 }
 
@@ -589,6 +589,12 @@ RSS=$RESULTS/$STEM.rss.csv
 [ -s "$SAMPLES" ] || printf 'workload,mode,run,seconds\n' >"$SAMPLES"
 [ -s "$RSS" ] || printf 'workload,daemon,vmhwm_kib\n' >"$RSS"
 
+# Other work on the machine skews every number: keep its load beside them.
+record_load() {
+	printf '%s %s\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS/$STEM.load"
+}
+record_load start
+
 say "copying the $TREE tree for the native runs"
 cp -a "$LOWER" "$NATIVE" || die "cannot copy '$LOWER'"
 untimed native "git status"
@@ -681,6 +687,7 @@ for w in $WANT; do
 	esac
 done
 
+record_load end
 say ""
 "$PY" "$HERE/report.py" "$RESULTS" "$STEM" || die "cannot write the report"
 say ""
