@@ -438,7 +438,13 @@ int session_resolve(struct session *out, const char *arg)
 			cli_hint("'wardfs status' lists the sessions");
 			goto out;
 		}
-		for (i = 0; i < n; i++)
+		/* Several sessions may have used this mountpoint: the live
+		 * one, else the first. */
+		for (i = 0; i < n && error < 0; i++)
+			if (strcmp(list[i].mountpoint, real) == 0 &&
+			    session_state(&list[i]) == SESSION_LIVE)
+				error = take(out, &list[i]);
+		for (i = 0; i < n && error < 0; i++)
 			if (strcmp(list[i].mountpoint, real) == 0)
 				error = take(out, &list[i]);
 		if (error < 0) {
