@@ -17,11 +17,6 @@
 #define COLOR_NEW "\033[32m"
 #define COLOR_RESET "\033[m"
 
-struct printer {
-	FILE *out;
-	int color;
-};
-
 /* Print len bytes of s, colour col around it but not its newline. */
 static void colored(struct printer *p, const char *col, char origin,
 		    const char *s, size_t len)
@@ -52,13 +47,12 @@ static void print_header(struct printer *p, const char *s, size_t len)
 	}
 }
 
-/* "@@ -1,2 +1,2 @@ context": the range part in the fragment colour. */
-static void print_hunk_header(struct printer *p, const char *s, size_t len)
+void printer_hunk_header(struct printer *p, const char *s, size_t len)
 {
-	const char *close = len > 2 ? strstr(s + 2, "@@") : NULL;
+	const char *close = len > 2 ? memmem(s + 2, len - 2, "@@", 2) : NULL;
 	size_t head;
 
-	if (!close || close >= s + len || !p->color) {
+	if (!close || !p->color) {
 		colored(p, p->color ? COLOR_FRAG : NULL, 0, s, len);
 		return;
 	}
@@ -67,13 +61,8 @@ static void print_hunk_header(struct printer *p, const char *s, size_t len)
 	fwrite(s + head, 1, len - head, p->out);
 }
 
-static int print_line(const git_diff_delta *delta, const git_diff_hunk *hunk,
-		      const git_diff_line *line, void *payload)
+void printer_line(struct printer *p, const git_diff_line *line)
 {
-	struct printer *p = payload;
-
-	(void)delta;
-	(void)hunk;
 	switch (line->origin) {
 	case GIT_DIFF_LINE_CONTEXT:
 		colored(p, NULL, ' ', line->content, line->content_len);
@@ -88,13 +77,24 @@ static int print_line(const git_diff_delta *delta, const git_diff_hunk *hunk,
 		print_header(p, line->content, line->content_len);
 		break;
 	case GIT_DIFF_LINE_HUNK_HDR:
-		print_hunk_header(p, line->content, line->content_len);
+		printer_hunk_header(p, line->content, line->content_len);
 		break;
 	default:
 		/* "\ No newline at end of file", binary patches */
 		fwrite(line->content, 1, line->content_len, p->out);
 		break;
 	}
+}
+
+int printer_cb(const git_diff_delta *delta, const git_diff_hunk *hunk,
+	       const git_diff_line *line, void *payload)
+{
+	struct printer *p = payload;
+
+	(void)delta;
+	(void)hunk;
+	if (!p->header_only || line->origin == GIT_DIFF_LINE_FILE_HDR)
+		printer_line(p, line);
 	return ferror(p->out) ? -1 : 0;
 }
 
@@ -213,12 +213,12 @@ static int print_stat(struct snapshot_changes *c, FILE *out, char *err,
 int snapshot_print(struct snapshot_changes *c, enum snapshot_format fmt,
 		   int color, FILE *out, char *err, size_t errsz)
 {
-	struct printer p = { out, color };
+	struct printer p = { out, color, 0 };
 	int error = 0;
 
 	switch (fmt) {
 	case SNAPSHOT_PATCH:
-		if (git_diff_print(c->diff, GIT_DIFF_FORMAT_PATCH, print_line,
+		if (git_diff_print(c->diff, GIT_DIFF_FORMAT_PATCH, printer_cb,
 				   &p) < 0)
 			error = snapshot_fail_git(err, errsz, -1, "cannot "
 						  "print the diff");

@@ -18,11 +18,6 @@
 #include "snapshot/snapshot_int.h"
 #include "rules/banned.h"
 
-#define COLOR_META "\033[1m"
-#define COLOR_FRAG "\033[36m"
-#define COLOR_OLD "\033[31m"
-#define COLOR_NEW "\033[32m"
-#define COLOR_RESET "\033[m"
 
 #define NO_FILE ((size_t)-1)
 
@@ -330,92 +325,7 @@ void snapshot_review_choose(struct snapshot_review *r, size_t file,
 }
 
 /* ------------------------------------------------------------------ */
-/* Printing, as diff.c does */
-
-struct printer {
-	FILE *out;
-	int color;
-	int header_only;
-};
-
-static void colored(struct printer *p, const char *col, char origin,
-		    const char *s, size_t len)
-{
-	int nl = len && s[len - 1] == '\n';
-
-	if (p->color && col)
-		fputs(col, p->out);
-	if (origin)
-		fputc(origin, p->out);
-	fwrite(s, 1, len - (size_t)nl, p->out);
-	if (p->color && col)
-		fputs(COLOR_RESET, p->out);
-	if (nl)
-		fputc('\n', p->out);
-}
-
-static void print_header(struct printer *p, const char *s, size_t len)
-{
-	const char *end = s + len, *nl;
-
-	while (s < end) {
-		nl = memchr(s, '\n', (size_t)(end - s));
-		nl = nl ? nl + 1 : end;
-		colored(p, COLOR_META, 0, s, (size_t)(nl - s));
-		s = nl;
-	}
-}
-
-static void print_hunk_header(struct printer *p, const char *s, size_t len)
-{
-	const char *close = len > 2 ? memmem(s + 2, len - 2, "@@", 2) : NULL;
-	size_t head;
-
-	if (!close || !p->color) {
-		colored(p, p->color ? COLOR_FRAG : NULL, 0, s, len);
-		return;
-	}
-	head = (size_t)(close + 2 - s);
-	colored(p, COLOR_FRAG, 0, s, head);
-	fwrite(s + head, 1, len - head, p->out);
-}
-
-static void print_one(struct printer *p, const git_diff_line *line)
-{
-	switch (line->origin) {
-	case GIT_DIFF_LINE_CONTEXT:
-		colored(p, NULL, ' ', line->content, line->content_len);
-		break;
-	case GIT_DIFF_LINE_ADDITION:
-		colored(p, COLOR_NEW, '+', line->content, line->content_len);
-		break;
-	case GIT_DIFF_LINE_DELETION:
-		colored(p, COLOR_OLD, '-', line->content, line->content_len);
-		break;
-	case GIT_DIFF_LINE_FILE_HDR:
-		print_header(p, line->content, line->content_len);
-		break;
-	case GIT_DIFF_LINE_HUNK_HDR:
-		print_hunk_header(p, line->content, line->content_len);
-		break;
-	default:
-		/* "\ No newline at end of file", binary patches */
-		fwrite(line->content, 1, line->content_len, p->out);
-		break;
-	}
-}
-
-static int print_line(const git_diff_delta *delta, const git_diff_hunk *hunk,
-		      const git_diff_line *line, void *payload)
-{
-	struct printer *p = payload;
-
-	(void)delta;
-	(void)hunk;
-	if (!p->header_only || line->origin == GIT_DIFF_LINE_FILE_HDR)
-		print_one(p, line);
-	return ferror(p->out) ? -1 : 0;
-}
+/* Printing: the printer of diff.c */
 
 static int print_hunk(struct printer *p, git_patch *patch, size_t h)
 {
@@ -425,11 +335,11 @@ static int print_hunk(struct printer *p, git_patch *patch, size_t h)
 
 	if (git_patch_get_hunk(&hunk, &n, patch, h) < 0)
 		return -1;
-	print_hunk_header(p, hunk->header, hunk->header_len);
+	printer_hunk_header(p, hunk->header, hunk->header_len);
 	for (i = 0; i < n; i++) {
 		if (git_patch_get_line_in_hunk(&line, patch, h, i) < 0)
 			return -1;
-		print_one(p, line);
+		printer_line(p, line);
 	}
 	return ferror(p->out) ? -1 : 0;
 }
@@ -446,7 +356,7 @@ int snapshot_review_print(struct snapshot_review *r, size_t file,
 
 	if (f->patch && hunk == SNAPSHOT_REVIEW_HEADER) {
 		p.header_only = 1;
-		error = git_patch_print(f->patch, print_line, &p);
+		error = git_patch_print(f->patch, printer_cb, &p);
 	} else if (f->patch) {
 		if (hunk >= (size_t)f->mode_change)
 			error = print_hunk(&p, f->patch,
@@ -456,7 +366,7 @@ int snapshot_review_print(struct snapshot_review *r, size_t file,
 			error = git_patch_from_diff(&patch, r->c->diff,
 						    f->deltas[i]);
 			if (error == 0)
-				error = git_patch_print(patch, print_line, &p);
+				error = git_patch_print(patch, printer_cb, &p);
 			git_patch_free(patch);
 			patch = NULL;
 		}

@@ -265,4 +265,17 @@ void snap_dir_times(const struct snap_state *to, const char *path,
 
 /* snap_restore.c, snap_diff.c: nothing shared */
 
+
+/* snapshot/diff.c: the patch printer, shared with review.c */
+struct printer {
+	FILE *out;
+	int color;		/* git's colours */
+	int header_only;	/* print only file headers */
+};
+void printer_hunk_header(struct printer *p, const char *s, size_t len);
+void printer_line(struct printer *p, const git_diff_line *line);
+/* A git_diff_line_cb; payload is a struct printer. */
+int printer_cb(const git_diff_delta *delta, const git_diff_hunk *hunk,
+	       const git_diff_line *line, void *payload);
+
 #endif
