@@ -519,7 +519,8 @@ int cmd_mount(int argc, char **argv)
 		fo.hide_ino = st.st_ino;
 	}
 	/* The session's store records the base of every changed path. */
-	if (snapshot_store_open(&store, s.dir, err, sizeof(err)) < 0) {
+	if (snapshot_store_open(&store, s.dir, err, sizeof(err)) < 0 ||
+	    snapshot_store_use_project(store, project, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		goto out;
 	}

@@ -49,6 +49,18 @@ struct snapshot_store;
 int snapshot_store_open(struct snapshot_store **out, const char *dir,
 			char *err, size_t errsz);
 
+/*
+ * Let the store use the project's own git repository, when the project
+ * directory has one (<project>/.git with an index): the base of a file the
+ * index shows clean (same stat data, not racily clean) is the blob the
+ * index names, read through the project's object database (an alternate
+ * of the store), and nothing is written.  Without a repository this does
+ * nothing.  Returns 0, or -1 with err set when the store cannot record
+ * the alternate.
+ */
+int snapshot_store_use_project(struct snapshot_store *st, const char *project,
+			       char *err, size_t errsz);
+
 /* Close the store; snapshot_store_free(NULL) is a no-op. */
 void snapshot_store_free(struct snapshot_store *st);
 
@@ -56,11 +68,16 @@ void snapshot_store_free(struct snapshot_store *st);
  * The fs_options.base hook (payload: a struct snapshot_store *).  Records
  * the lower entry dirfd/name (read with AT_SYMLINK_NOFOLLOW) as the base
  * of the project-relative path: a regular file's content or a symlink's
- * target becomes a blob in the store, and "path has this blob and mode"
- * is appended to the base log.  The latest record of a path wins.  Other
- * file types (directories, fifos) are ignored.  Thread-safe.  Returns 0,
- * or -1 with errno set; the caller only logs a failure (the review then
- * falls back to the project's current content as the base).
+ * target becomes a blob in the store (or is the blob the project's index
+ * names, when the file is clean there), and "path has this blob and mode"
+ * is appended to the base log.  The latest record of a path wins.  A large
+ * file is hashed by the store's worker thread after the hook returns (the
+ * file is held open; should the project change it in place meanwhile, its
+ * base is recorded as unknown, which accept treats as a conflict);
+ * snapshot_store_free() waits for the queue.  Other file types
+ * (directories, fifos) are ignored.  Thread-safe.  Returns 0, or -1 with
+ * errno set; the caller only logs a failure (the review then falls back
+ * to the project's current content as the base).
  */
 int snapshot_capture_base(const char *path, int dirfd, const char *name,
 			  void *payload);

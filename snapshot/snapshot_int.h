@@ -30,12 +30,27 @@
 /* Largest file a change set reads (a limit on outside input). */
 #define SNAPSHOT_MAX_FILE ((uint64_t)4 << 30)
 
+struct pending_base;
+
 struct snapshot_store {
 	pthread_mutex_t lock;	/* serialises captures */
 	git_repository *repo;	/* protected by lock in captures */
 	git_odb *odb;		/* protected by lock in captures */
 	int bases_fd;		/* O_APPEND base log */
 	char *dir;		/* the store's directory */
+	/* The project's own git index (snapshot_store_use_project): a clean
+	 * tracked file's base is the blob the index names. */
+	char *index_path;	/* NULL: none, or unusable */
+	git_index *index;	/* protected by lock; opened lazily */
+	/* Large bases are hashed by a worker thread, outside the daemon's
+	 * locks; records reach the base log in capture order. */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct pending_base *head, **tail;	/* protected by qlock */
+	int busy;		/* protected by qlock: worker holds one */
+	int stopping;		/* protected by qlock */
+	int worker_started;	/* protected by qlock */
+	pthread_t worker;
 };
 
 /* One side of a path: absent, or a blob with a git file mode. */
@@ -43,6 +58,15 @@ struct side {
 	int present;
 	uint32_t mode;		/* GIT_FILEMODE_BLOB(_EXECUTABLE) or _LINK */
 	git_oid oid;
+};
+
+/* A base to record: a large file, hashed by the store's worker. */
+struct pending_base {
+	struct pending_base *next;
+	char *path;
+	int fd;			/* the lower file, or -1: side is known */
+	struct stat sb;		/* its stat data when captured */
+	struct side side;
 };
 
 /* One changed path. */

@@ -16,7 +16,8 @@
 #include "snapshot/snapshot_int.h"
 #include "rules/banned.h"
 
-/* zlib level of the objects the store writes: captures must be cheap. */
+/* zlib level of the objects the store writes: captures must be cheap
+ * (deflate was most of the time of a large file's copy-up). */
 #define STORE_COMPRESSION 1
 /* Largest base log read (a limit on outside input). */
 #define STORE_MAX_BASES ((size_t)256 << 20)
@@ -189,6 +190,9 @@ int snapshot_store_open(struct snapshot_store **out, const char *dir,
 		return snapshot_fail(err, errsz, -1, "out of memory");
 	st->bases_fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->qlock, NULL);
+	pthread_cond_init(&st->qcond, NULL);
+	st->tail = &st->head;
 	git_libgit2_init();
 	st->dir = path_join2(dir, SNAPSHOT_STORE_DIR);
 	if (!st->dir) {
@@ -208,14 +212,146 @@ void snapshot_store_free(struct snapshot_store *st)
 {
 	if (!st)
 		return;
+	/* Every queued base is recorded before the store closes. */
+	pthread_mutex_lock(&st->qlock);
+	st->stopping = 1;
+	pthread_cond_signal(&st->qcond);
+	pthread_mutex_unlock(&st->qlock);
+	if (st->worker_started)
+		pthread_join(st->worker, NULL);
+	pthread_cond_destroy(&st->qcond);
+	pthread_mutex_destroy(&st->qlock);
 	if (st->bases_fd >= 0)
 		close(st->bases_fd);
+	git_index_free(st->index);
+	free(st->index_path);
 	git_odb_free(st->odb);
 	git_repository_free(st->repo);
 	pthread_mutex_destroy(&st->lock);
 	free(st->dir);
 	free(st);
 	git_libgit2_shutdown();
+}
+
+/* ------------------------------------------------------------------ */
+/* The project's repository */
+
+/* Does the alternates file of the store already name objects? */
+static int has_alternate(const char *file, const char *objects)
+{
+	char line[PATH_MAX + 2];
+	size_t len = strlen(objects);
+	int found = 0;
+	FILE *f = fopen(file, "re");
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, objects, len) == 0 &&
+			(line[len] == '\n' || line[len] == '\0');
+	fclose(f);
+	return found;
+}
+
+int snapshot_store_use_project(struct snapshot_store *st, const char *project,
+			       char *err, size_t errsz)
+{
+	char objects[PATH_MAX], index[PATH_MAX], file[PATH_MAX];
+	struct stat sb;
+	FILE *f;
+	int n;
+
+	n = snprintf(objects, sizeof(objects), "%s/.git/objects", project);
+	if (n < 0 || (size_t)n >= sizeof(objects) ||
+	    strchr(objects, '\n'))
+		return 0;
+	snprintf(index, sizeof(index), "%s/.git/index", project);
+	if (stat(objects, &sb) < 0 || !S_ISDIR(sb.st_mode) ||
+	    stat(index, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return 0;	/* no repository (or a worktree's .git file) */
+	n = snprintf(file, sizeof(file), "%s/objects/info/alternates",
+		     st->dir);
+	if (n < 0 || (size_t)n >= sizeof(file))
+		return 0;
+	if (!has_alternate(file, objects)) {
+		f = fopen(file, "ae");
+		if (!f || fprintf(f, "%s\n", objects) < 0) {
+			int e = errno;
+
+			if (f)
+				fclose(f);
+			errno = e;
+			return snapshot_fail_os(err, errsz, -1, "cannot write "
+						"'%s'", file);
+		}
+		if (fclose(f) != 0)
+			return snapshot_fail_os(err, errsz, -1, "cannot write "
+						"'%s'", file);
+		if (git_odb_add_disk_alternate(st->odb, objects) < 0)
+			return snapshot_fail_git(err, errsz, -1, "cannot read "
+						 "'%s'", objects);
+	}
+	st->index_path = strdup(index);
+	return 0;
+}
+
+static int same_time(const git_index_time *t, const struct timespec *ts)
+{
+	return t->seconds == (int32_t)ts->tv_sec &&
+		t->nanoseconds == (uint32_t)ts->tv_nsec;
+}
+
+static int time_after(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec ||
+		(a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/*
+ * The base of path (stat sb) from the project's index, when the index
+ * shows the file clean: 1 with *out filled, else 0.  Called with st->lock.
+ */
+static int index_side(struct snapshot_store *st, const char *path,
+		      const struct stat *sb, struct side *out)
+{
+	const git_index_entry *e;
+	struct stat ist;
+	int link = S_ISLNK(sb->st_mode);
+
+	if (!st->index_path || stat(st->index_path, &ist) < 0)
+		return 0;
+	if (!st->index) {
+		if (git_index_open(&st->index, st->index_path) < 0) {
+			/* An index libgit2 cannot read: stop trying. */
+			free(st->index_path);
+			st->index_path = NULL;
+			return 0;
+		}
+	} else if (git_index_read(st->index, 0) < 0) {
+		return 0;
+	}
+	e = git_index_get_bypath(st->index, path, 0);
+	if (!e || (e->flags_extended & (GIT_INDEX_ENTRY_INTENT_TO_ADD |
+					GIT_INDEX_ENTRY_SKIP_WORKTREE)))
+		return 0;
+	if (link ? e->mode != GIT_FILEMODE_LINK :
+	    e->mode != GIT_FILEMODE_BLOB &&
+	    e->mode != GIT_FILEMODE_BLOB_EXECUTABLE)
+		return 0;
+	/* git's own test: same stat data, and written after the file. */
+	if (!same_time(&e->mtime, &sb->st_mtim) ||
+	    !same_time(&e->ctime, &sb->st_ctim) ||
+	    e->file_size != (uint32_t)sb->st_size ||
+	    e->ino != (uint32_t)sb->st_ino ||
+	    !time_after(&ist.st_mtim, &sb->st_mtim))
+		return 0;
+	if (!git_odb_exists(st->odb, &e->id))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->present = 1;
+	out->mode = store_git_mode(sb->st_mode);
+	git_oid_cpy(&out->oid, &e->id);
+	return 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -333,25 +469,165 @@ static int append_record(int fd, const struct side *side, const char *path)
 	return error;
 }
 
+/* Files at least this large are hashed by the worker. */
+#define STORE_BACKGROUND_MIN ((off_t)256 << 10)
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+		a->st_size == b->st_size &&
+		a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+		a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+		a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+		a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static void pending_free(struct pending_base *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->path);
+	free(p);
+}
+
+/*
+ * Hash a queued file.  It must not have changed since its capture (the
+ * project edited in place meanwhile): then its base is unknown and is
+ * recorded as absent, so that an accept merges or reports a conflict
+ * rather than overwrite the project's edit.
+ */
+static void pending_hash(struct snapshot_store *st, struct pending_base *p)
+{
+	struct stat before, after;
+
+	memset(&p->side, 0, sizeof(p->side));
+	if (fstat(p->fd, &before) == 0 && same_file(&before, &p->sb) &&
+	    write_fd(st, p->fd, (uint64_t)p->sb.st_size, &p->side.oid) == 0 &&
+	    fstat(p->fd, &after) == 0 && same_file(&after, &p->sb)) {
+		p->side.present = 1;
+		p->side.mode = store_git_mode(p->sb.st_mode);
+		return;
+	}
+	fprintf(stderr, "wardfs: '%s' changed in the project while its base "
+		"was recorded; an accept will treat it as a conflict\n",
+		p->path);
+}
+
+static void *worker_main(void *arg)
+{
+	struct snapshot_store *st = arg;
+	struct pending_base *p;
+
+	pthread_mutex_lock(&st->qlock);
+	for (;;) {
+		while (!st->head && !st->stopping)
+			pthread_cond_wait(&st->qcond, &st->qlock);
+		p = st->head;
+		if (!p)
+			break;	/* stopping, and nothing is left */
+		st->head = p->next;
+		if (!st->head)
+			st->tail = &st->head;
+		st->busy = 1;
+		pthread_mutex_unlock(&st->qlock);
+		if (p->fd >= 0)
+			pending_hash(st, p);
+		pthread_mutex_lock(&st->qlock);
+		if (append_record(st->bases_fd, &p->side, p->path) < 0)
+			fprintf(stderr, "wardfs: cannot record the base of "
+				"'%s': %s\n", p->path, strerror(errno));
+		st->busy = 0;
+		pending_free(p);
+	}
+	pthread_mutex_unlock(&st->qlock);
+	return NULL;
+}
+
+/* Append a record, or queue it behind the worker's (qlock held). */
+static int record_or_queue(struct snapshot_store *st, struct pending_base *p,
+			   const char *path, const struct side *side)
+{
+	if (!p && !st->head && !st->busy)
+		return append_record(st->bases_fd, side, path);
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p || !(p->path = strdup(path))) {
+			free(p);
+			errno = ENOMEM;
+			return -1;
+		}
+		p->fd = -1;
+		p->side = *side;
+	}
+	if (!st->worker_started) {
+		if (pthread_create(&st->worker, NULL, worker_main, st) != 0) {
+			pending_free(p);
+			errno = EAGAIN;
+			return -1;
+		}
+		st->worker_started = 1;
+	}
+	*st->tail = p;
+	st->tail = &p->next;
+	pthread_cond_signal(&st->qcond);
+	return 0;
+}
+
+/* Queue a large regular file for the worker: 1 when queued. */
+static int queue_large(struct snapshot_store *st, int dirfd, const char *name,
+		       const char *path, const struct stat *sb)
+{
+	struct pending_base *p;
+	int error;
+
+	if (!S_ISREG(sb->st_mode) || sb->st_size < STORE_BACKGROUND_MIN ||
+	    (uint64_t)sb->st_size > SNAPSHOT_MAX_FILE)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return 0;
+	p->path = strdup(path);
+	p->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (!p->path || p->fd < 0 || fstat(p->fd, &p->sb) < 0 ||
+	    !S_ISREG(p->sb.st_mode)) {
+		pending_free(p);
+		return 0;
+	}
+	pthread_mutex_lock(&st->qlock);
+	error = record_or_queue(st, p, path, NULL);
+	pthread_mutex_unlock(&st->qlock);
+	return error == 0;
+}
+
 int snapshot_capture_base(const char *path, int dirfd, const char *name,
 			  void *payload)
 {
 	struct snapshot_store *st = payload;
 	struct side side;
 	struct stat sb;
-	int error;
+	int error, known;
 
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
 	if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
 		return 0;
 	pthread_mutex_lock(&st->lock);
-	error = store_write_entry(st, dirfd, name, &sb, &side);
-	if (error == 0)
-		error = append_record(st->bases_fd, &side, path);
-	else
-		errno = EIO;
+	known = index_side(st, path, &sb, &side);
 	pthread_mutex_unlock(&st->lock);
+	if (!known && queue_large(st, dirfd, name, path, &sb))
+		return 0;
+	if (!known) {
+		pthread_mutex_lock(&st->lock);
+		error = store_write_entry(st, dirfd, name, &sb, &side);
+		pthread_mutex_unlock(&st->lock);
+		if (error != 0) {
+			errno = EIO;
+			return -1;
+		}
+	}
+	pthread_mutex_lock(&st->qlock);
+	error = record_or_queue(st, NULL, path, &side);
+	pthread_mutex_unlock(&st->qlock);
 	return error < 0 ? -1 : 0;
 }
 
