@@ -40,7 +40,8 @@ static const char *const usage[] = {
 	"    -d, --debug         log every request (implies -f)",
 	"    -o OPT              mount options, comma separated:",
 	"                          allow_other, allow_root, fsname=NAME",
-	"                          timeout=SECONDS (kernel caches, default 60)",
+	"                          timeout=SECONDS (kernel caches, default 3600)",
+	"                          threads=N (default: one per CPU)",
 	"                          section.key=VALUE (config override, e.g.",
 	"                          hide.path=build/secrets/)",
 	"    -h, --help          show this help",
@@ -50,6 +51,7 @@ static const char *const usage[] = {
 struct mount_opts {
 	char fuse[1024];
 	double timeout;
+	int threads;
 	const char **overrides;
 	size_t noverrides;
 	int foreground;
@@ -81,7 +83,7 @@ static int starts_option(const char *s)
 {
 	static const char *const names[] = {
 		"allow_other", "allow_root", "default_permissions", "fsname=",
-		"timeout=", "debug",
+		"timeout=", "threads=", "debug",
 	};
 	size_t i, n;
 
@@ -127,11 +129,24 @@ static int parse_opts(struct mount_opts *o, char *arg)
 
 			o->timeout = strtod(opt + 8, &end);
 			if (*end || end == opt + 8 || o->timeout < 0 ||
-			    o->timeout > 86400) {
+			    o->timeout > FS_MAX_TIMEOUT) {
 				cli_error("bad mount option '%s': expected "
-					  "seconds from 0 to 86400", opt);
+					  "seconds from 0 to %.0f", opt,
+					  FS_MAX_TIMEOUT);
 				return -1;
 			}
+		} else if (strncmp(opt, "threads=", 8) == 0) {
+			char *end;
+			unsigned long n = strtoul(opt + 8, &end, 10);
+
+			if (*end || end == opt + 8 || n < 1 ||
+			    n > FS_MAX_THREADS) {
+				cli_error("bad mount option '%s': expected "
+					  "a number of threads from 1 to %d",
+					  opt, FS_MAX_THREADS);
+				return -1;
+			}
+			o->threads = (int)n;
 		} else if (strcmp(opt, "allow_other") == 0 ||
 			   strcmp(opt, "allow_root") == 0 ||
 			   strcmp(opt, "default_permissions") == 0 ||
@@ -345,7 +360,7 @@ int cmd_mount(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct mount_opts o = { "", FS_DEFAULT_TIMEOUT, NULL, 0, 0, 0 };
+	struct mount_opts o = { "", FS_DEFAULT_TIMEOUT, 0, NULL, 0, 0, 0 };
 	struct rules_config rc = RULES_CONFIG_INIT;
 	struct fs_options fo = FS_OPTIONS_INIT;
 	struct session s = { 0 };
@@ -504,6 +519,7 @@ int cmd_mount(int argc, char **argv)
 	fo.work = work;
 	fo.rules = rules;
 	fo.timeout = o.timeout;
+	fo.threads = o.threads;
 	fo.debug = o.debug;
 	fo.log = log_to_stderr;
 	audit_path = session_path(&s, "audit.jsonl");

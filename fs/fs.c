@@ -253,7 +253,7 @@ int fs_serve(struct fs *fs)
 {
 	struct fuse_loop_config *cfg;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int error;
+	int error, threads;
 
 	if (fuse_set_signal_handlers(fs->se) != 0)
 		return -1;
@@ -268,12 +268,12 @@ int fs_serve(struct fs *fs)
 		fuse_remove_signal_handlers(fs->se);
 		return -1;
 	}
-	fuse_loop_cfg_set_max_threads(cfg, (unsigned)(cpus > 0 ?
-						     cpus * 4 : 8));
+	threads = fs->opts.threads > 0 ? fs->opts.threads :
+		cpus > 2 ? (int)cpus : 2;
+	fuse_loop_cfg_set_max_threads(cfg, (unsigned)threads);
 	/* Keep every worker: libfuse would otherwise end and start threads
 	 * on the request path all the time. */
-	fuse_loop_cfg_set_idle_threads(cfg, (unsigned)(cpus > 0 ?
-						      cpus * 4 : 8));
+	fuse_loop_cfg_set_idle_threads(cfg, (unsigned)threads);
 	error = fuse_session_loop_mt(fs->se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	fuse_remove_signal_handlers(fs->se);

@@ -85,11 +85,18 @@ struct fs_options {
 	void *payload;
 	/* Print every request (debug). */
 	int debug;
+	/*
+	 * Threads serving requests; 0: one per CPU (at least 2).  More
+	 * threads than CPUs only add context switches on every request.
+	 */
+	int threads;
 };
-#define FS_DEFAULT_TIMEOUT 60.0
+#define FS_DEFAULT_TIMEOUT 3600.0
+#define FS_MAX_TIMEOUT 86400.0
+#define FS_MAX_THREADS 64
 #define FS_OPTIONS_INIT { NULL, NULL, NULL, NULL, FS_DEFAULT_TIMEOUT, 0, 0, \
 			  NULL, NULL, \
-			  NULL, FS_AUDIT_WRITES, NULL, NULL, NULL, 0 }
+			  NULL, FS_AUDIT_WRITES, NULL, NULL, NULL, 0, 0 }
 
 /*
  * Open the layers and prepare a filesystem.  Returns 0, or -errno with a
