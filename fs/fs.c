@@ -43,6 +43,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	/* Directories are read without OPENDIR/RELEASEDIR round trips (and
+	 * their listings stay cached): opendir answers ENOSYS once. */
+	if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT)
+		fs->no_opendir = 1;
 	/*
 	 * No writeback cache: a write(2) that returned must be in the upper
 	 * even when the daemon is killed a moment later.
@@ -143,6 +147,7 @@ int fs_new(struct fs **out, const struct fs_options *opts, char *err,
 	fs->root.ufd = fs->root.lfd = fs->workfd = -1;
 	pthread_rwlock_init(&fs->tree, NULL);
 	pthread_mutex_init(&fs->table_lock, NULL);
+	pthread_mutex_init(&fs->listing_lock, NULL);
 
 	fs->root.lfd = open(opts->lower, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fs->root.lfd < 0) {
@@ -294,6 +299,7 @@ void fs_free(struct fs *fs)
 		fuse_session_destroy(fs->se);
 	}
 	node_table_release(fs);
+	dirh_put(fs->root.listing);
 	policy_release(fs);
 	if (fs->root.ufd >= 0)
 		close(fs->root.ufd);
@@ -303,6 +309,7 @@ void fs_free(struct fs *fs)
 		close(fs->workfd);
 	pthread_rwlock_destroy(&fs->tree);
 	pthread_mutex_destroy(&fs->table_lock);
+	pthread_mutex_destroy(&fs->listing_lock);
 	free(fs->mountpoint);
 	free(fs);
 }

@@ -57,6 +57,8 @@ struct node {
 	int written;		/* data written through this session's view */
 	int redact;		/* shown with values masked; fixed */
 	enum rule_action decision;	/* protected by tree */
+	/* directory: the listing being read (ops_dir.c); listing_lock */
+	struct dirh *listing;
 };
 
 /* A project file with more than one name (fs/policy.c). */
@@ -78,6 +80,8 @@ struct fs {
 
 	pthread_rwlock_t tree;
 	pthread_mutex_t table_lock;
+	pthread_mutex_t listing_lock;	/* every node's listing pointer */
+	int no_opendir;		/* the kernel reads directories unopened */
 	struct node **table;	/* protected by table_lock */
 	size_t table_size;	/* protected by table_lock */
 	size_t table_count;	/* protected by table_lock */
@@ -119,12 +123,15 @@ struct fh {
 struct dir_entry {
 	char *name;
 	uint64_t ino;
+	uint64_t off;		/* the entry's d_off: a hash of its name */
 	mode_t type;
 };
 
+/* A directory's visible entries, sorted by off; shared, counted. */
 struct dirh {
 	struct dir_entry *entries;
 	size_t count;
+	int refs;		/* atomic */
 };
 
 /* fs/node.c */
@@ -162,6 +169,9 @@ int lower_hidden(struct fs *fs, struct node *p, const char *name);
 int node_check_write(struct fs *fs, const char *op, struct node *n);
 void node_fill_entry(struct fs *fs, struct node *n, const struct stat *st,
 		     struct fuse_entry_param *e);
+
+/* fs/ops_dir.c: drop a reference to a listing (NULL: nothing). */
+void dirh_put(struct dirh *d);
 
 /* fs/copyup.c */
 void copyup_capture(struct fs *fs, int lowerdir, const char *name,

@@ -77,6 +77,7 @@ static void node_free(struct node *n)
 		close(n->ufd);
 	if (n->lfd >= 0)
 		close(n->lfd);
+	dirh_put(n->listing);
 	free(n->name);
 	free(n);
 }

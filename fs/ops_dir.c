@@ -372,6 +372,14 @@ static void dirh_clear(struct dirh *d)
 	d->count = 0;
 }
 
+void dirh_put(struct dirh *d)
+{
+	if (d && __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		dirh_clear(d);
+		free(d);
+	}
+}
+
 static int dirh_add(struct dirh *d, size_t *alloc, const char *name,
 		    uint64_t ino, mode_t type)
 {
@@ -885,31 +893,133 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	struct dirh *d = calloc(1, sizeof(*d));
+	struct fs *fs = fs_of(req);
 
 	(void)ino;
-	if (!d) {
-		fuse_reply_err(req, ENOMEM);
+	if (fs->no_opendir) {
+		/* The kernel stops sending OPENDIR and RELEASEDIR, and keeps
+		 * listings cached (FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE). */
+		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	fi->fh = (uintptr_t)d;
+	fi->fh = 0;
 	/* Listings stay cached: every change of a directory goes through
 	 * the kernel (which drops them), or through the control socket. */
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
-	if (fuse_reply_open(req, fi) == -ENOENT)
+	fuse_reply_open(req, fi);
+}
+
+/*
+ * An entry's d_off is a hash of its name, and a listing is sorted by it:
+ * reading on from an offset never skips or repeats an entry that stayed,
+ * whatever was created or removed in between (POSIX leaves those open).
+ * 1 and 2 are "." and "..".
+ */
+static uint64_t name_off(const char *name)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	for (; *name; name++) {
+		h ^= (unsigned char)*name;
+		h *= 1099511628211ULL;
+	}
+	h >>= 1;	/* off_t is signed */
+	return h < 3 ? h + 3 : h;
+}
+
+static int off_cmp(const void *a, const void *b)
+{
+	const struct dir_entry *x = a, *y = b;
+
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * The listing to read dir from off (tree held shared), with a reference:
+ * made afresh when a reading starts (off 0), else the one the node keeps
+ * while it is read.
+ */
+static struct dirh *listing_get(struct fs *fs, struct node *dir, off_t off,
+				int *error)
+{
+	struct dirh *d, *old;
+	size_t i;
+
+	pthread_mutex_lock(&fs->listing_lock);
+	d = dir->listing;
+	if (d && off != 0) {
+		__atomic_add_fetch(&d->refs, 1, __ATOMIC_ACQ_REL);
+		pthread_mutex_unlock(&fs->listing_lock);
+		return d;
+	}
+	pthread_mutex_unlock(&fs->listing_lock);
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		*error = -ENOMEM;
+		return NULL;
+	}
+	d->refs = 2;	/* ours and the node's */
+	*error = collect(fs, dir, d, 0);
+	if (*error < 0) {
+		dirh_clear(d);
 		free(d);
+		return NULL;
+	}
+	for (i = 0; i < d->count; i++)
+		d->entries[i].off = name_off(d->entries[i].name);
+	qsort(d->entries, d->count, sizeof(*d->entries), off_cmp);
+	pthread_mutex_lock(&fs->listing_lock);
+	old = dir->listing;
+	dir->listing = d;
+	pthread_mutex_unlock(&fs->listing_lock);
+	dirh_put(old);
+	return d;
+}
+
+/* A reading reached the end: the node need not keep d any longer. */
+static void listing_done(struct fs *fs, struct node *dir, struct dirh *d)
+{
+	int drop = 0;
+
+	pthread_mutex_lock(&fs->listing_lock);
+	if (dir->listing == d) {
+		dir->listing = NULL;
+		drop = 1;
+	}
+	pthread_mutex_unlock(&fs->listing_lock);
+	if (drop)
+		dirh_put(d);
+}
+
+/* The first entry of d after offset off. */
+static size_t listing_seek(const struct dirh *d, off_t off)
+{
+	size_t lo = 0, hi = d->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->entries[mid].off <= (uint64_t)off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-		       off_t off, struct fuse_file_info *fi, int plus)
+		       off_t off, int plus)
 {
 	struct fs *fs = fs_of(req);
 	struct node *dir = node_of(req, ino);
-	struct dirh *d = (struct dirh *)(uintptr_t)fi->fh;
+	struct dirh *d = NULL;
 	char *buf = NULL;
-	size_t pos = 0;
-	int error = 0;
+	size_t pos = 0, i;
+	int error = 0, full = 0;
 
 	buf = malloc(size);
 	if (!buf) {
@@ -917,52 +1027,67 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		return;
 	}
 	rdlock(fs);
-	if (off == 0) {
-		dirh_clear(d);
-		error = collect(fs, dir, d, 0);
-		if (error < 0)
-			goto out;
-	}
-	for (; (size_t)off < d->count + 2; off++) {
+	d = listing_get(fs, dir, off, &error);
+	if (!d)
+		goto out;
+	i = off < 2 ? 0 : listing_seek(d, off);
+	for (;;) {
 		struct fuse_entry_param e;
 		const char *name;
+		uint64_t next;
 		size_t len;
 
 		memset(&e, 0, sizeof(e));
 		if (off == 0) {
 			name = ".";
+			next = 1;
 			e.attr.st_ino = dir->ino;
 			e.attr.st_mode = S_IFDIR;
 		} else if (off == 1) {
 			name = "..";
+			next = 2;
 			e.attr.st_ino = dir->parent ? dir->parent->ino :
 				dir->ino;
 			e.attr.st_mode = S_IFDIR;
-		} else {
-			struct dir_entry *ent = &d->entries[off - 2];
+		} else if (i < d->count) {
+			struct dir_entry *ent = &d->entries[i];
 
 			name = ent->name;
+			next = ent->off;
 			e.attr.st_ino = ent->ino;
 			e.attr.st_mode = ent->type;
-			if (plus && node_lookup(fs, dir, name, &e) < 0)
-				continue;	/* gone since opendir */
+			if (plus && node_lookup(fs, dir, name, &e) < 0) {
+				i++;
+				continue;	/* gone since listed */
+			}
+		} else {
+			break;
 		}
 		if (plus)
 			len = fuse_add_direntry_plus(req, buf + pos,
 						     size - pos, name, &e,
-						     off + 1);
+						     (off_t)next);
 		else
 			len = fuse_add_direntry(req, buf + pos, size - pos,
-						name, &e.attr, off + 1);
+						name, &e.attr, (off_t)next);
 		if (len > size - pos) {
 			if (plus && e.ino)
 				node_forget(fs, node_of_ino(fs, e.ino), 1);
+			full = 1;
 			break;
 		}
 		pos += len;
+		if (off >= 2)
+			i++;
+		off = (off_t)next;
 	}
+	/* The reply that ends the reading (an empty one) drops the listing;
+	 * the kernel asks once more after the last entries. */
+	if (!full && pos == 0)
+		listing_done(fs, dir, d);
 out:
 	unlock(fs);
+	dirh_put(d);
 	if (error < 0)
 		fuse_reply_err(req, -error);
 	else
@@ -973,23 +1098,22 @@ out:
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		       off_t off, struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, fi, 0);
+	(void)fi;
+	do_readdir(req, ino, size, off, 0);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 			   off_t off, struct fuse_file_info *fi)
 {
-	do_readdir(req, ino, size, off, fi, 1);
+	(void)fi;
+	do_readdir(req, ino, size, off, 1);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
-	struct dirh *d = (struct dirh *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	dirh_clear(d);
-	free(d);
+	(void)fi;
 	fuse_reply_err(req, 0);
 }
 
