@@ -34,6 +34,9 @@ char *session_home(void);
 
 /* Make sure $WARDFS_HOME/sessions exists; prints the error.  0 or -1. */
 int session_home_create(void);
+/* Where the [content] verdicts for project are kept between mounts
+ * ($WARDFS_HOME/cache/content-HASH; the directory is created), or NULL. */
+char *session_content_cache(const char *project);
 
 /* Fill s from the session directory of id; prints the error.  0 or -1. */
 int session_load(struct session *s, const char *id);

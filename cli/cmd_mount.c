@@ -370,6 +370,7 @@ int cmd_mount(int argc, char **argv)
 	const char *id = NULL, *mp_arg = NULL;
 	char project[PATH_MAX], mp[PATH_MAX], err[8192];
 	char *upper = NULL, *work = NULL, *lock_path = NULL, *home = NULL;
+	char *content_cache = NULL;
 	char *audit_path = NULL;
 	const char **all = NULL;
 	size_t nall = 0, i;
@@ -520,6 +521,8 @@ int cmd_mount(int argc, char **argv)
 	fo.rules = rules;
 	fo.timeout = o.timeout;
 	fo.threads = o.threads;
+	content_cache = session_content_cache(project);
+	fo.content_cache = content_cache;
 	fo.debug = o.debug;
 	fo.log = log_to_stderr;
 	audit_path = session_path(&s, "audit.jsonl");
@@ -625,6 +628,7 @@ out:
 	free(work);
 	free(lock_path);
 	free(home);
+	free(content_cache);
 	free(audit_path);
 	free(all);
 	return status;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,30 @@ int session_home_create(void)
 	}
 	free(dir);
 	return error;
+}
+
+char *session_content_cache(const char *project)
+{
+	char *home = session_home(), *dir = NULL, *out = NULL;
+	char name[64];
+	uint64_t h = 14695981039346656037ULL;
+	const char *p;
+
+	if (!home)
+		return NULL;
+	for (p = project; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	dir = path_join(home, "cache");
+	if (dir && mkdir_p(dir, 0700) == 0) {
+		snprintf(name, sizeof(name), "content-%016llx",
+			 (unsigned long long)h);
+		out = path_join(dir, name);
+	}
+	free(dir);
+	free(home);
+	return out;
 }
 
 char *session_path(const struct session *s, const char *name)

@@ -90,13 +90,19 @@ struct fs_options {
 	 * threads than CPUs only add context switches on every request.
 	 */
 	int threads;
+	/*
+	 * A file where [content] verdicts are kept between mounts of the
+	 * same project (keyed by device, inode, size, mtime and ctime, and
+	 * valid only for the same patterns); NULL: none.
+	 */
+	const char *content_cache;
 };
 #define FS_DEFAULT_TIMEOUT 3600.0
 #define FS_MAX_TIMEOUT 86400.0
 #define FS_MAX_THREADS 64
 #define FS_OPTIONS_INIT { NULL, NULL, NULL, NULL, FS_DEFAULT_TIMEOUT, 0, 0, \
 			  NULL, NULL, \
-			  NULL, FS_AUDIT_WRITES, NULL, NULL, NULL, 0, 0 }
+			  NULL, FS_AUDIT_WRITES, NULL, NULL, NULL, 0, 0, NULL }
 
 /*
  * Open the layers and prepare a filesystem.  Returns 0, or -errno with a

@@ -91,6 +91,7 @@ struct fs {
 	pthread_mutex_t content_lock;	/* lock order: after tree */
 	struct content_entry **content;	/* protected by content_lock */
 	size_t content_size, content_count;	/* protected by content_lock */
+	int content_dirty;		/* protected by content_lock */
 	pthread_mutex_t links_lock;	/* lock order: after tree */
 	struct dev_ino *hidden_links;	/* protected by links_lock */
 	size_t nhidden_links, hidden_links_alloc;	/* links_lock */

@@ -20,10 +20,26 @@
 
 struct content_entry {
 	uint64_t dev, ino;
-	int64_t mtime_ns;
+	int64_t mtime_ns, ctime_ns;
 	int64_t size;
 	int hidden;
 	struct content_entry *next;
+};
+
+/*
+ * The verdicts kept between mounts (fs_options.content_cache): a header,
+ * then one record per file, in the machine's byte order.
+ */
+#define CONTENT_MAGIC "wardfs-content1"
+struct content_header {
+	char magic[16];
+	uint64_t fingerprint;	/* rules_content_fingerprint() */
+	uint64_t count;
+};
+struct content_record {
+	uint64_t dev, ino;
+	int64_t mtime_ns, ctime_ns, size;
+	uint64_t hidden;
 };
 
 static size_t key_hash(uint64_t dev, uint64_t ino)
@@ -75,8 +91,132 @@ static void content_cache_grow(struct fs *fs)
 	fs->content_size = size;
 }
 
+static int64_t ctime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+/* Remember a verdict (content_lock held). */
+static void content_insert(struct fs *fs, const struct content_record *r)
+{
+	struct content_entry *e;
+	size_t h;
+
+	if (!fs->content) {
+		fs->content_size = 4096;
+		fs->content = calloc(fs->content_size, sizeof(*fs->content));
+		if (!fs->content)
+			return;
+	}
+	if (fs->content_count >= CONTENT_CACHE_MAX)
+		content_cache_clear(fs);
+	else if (fs->content_count >= fs->content_size)
+		content_cache_grow(fs);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return;
+	e->dev = r->dev;
+	e->ino = r->ino;
+	e->mtime_ns = r->mtime_ns;
+	e->ctime_ns = r->ctime_ns;
+	e->size = r->size;
+	e->hidden = r->hidden != 0;
+	h = key_hash(e->dev, e->ino) & (fs->content_size - 1);
+	e->next = fs->content[h];
+	fs->content[h] = e;
+	fs->content_count++;
+}
+
+/* Read the verdicts an earlier mount kept; a file that does not fit the
+ * rules in effect (or is damaged) is ignored. */
+static void content_load(struct fs *fs)
+{
+	struct content_header hd;
+	struct content_record recs[256];
+	uint64_t left;
+	int fd;
+
+	fd = open(fs->opts.content_cache, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (read(fd, &hd, sizeof(hd)) != (ssize_t)sizeof(hd) ||
+	    memcmp(hd.magic, CONTENT_MAGIC, sizeof(hd.magic)) != 0 ||
+	    hd.fingerprint != rules_content_fingerprint(fs->opts.rules) ||
+	    hd.count > CONTENT_CACHE_MAX) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&fs->content_lock);
+	for (left = hd.count; left > 0;) {
+		size_t want = left < 256 ? (size_t)left : 256, i;
+		ssize_t got = read(fd, recs, want * sizeof(*recs));
+
+		if (got != (ssize_t)(want * sizeof(*recs)))
+			break;
+		for (i = 0; i < want; i++)
+			content_insert(fs, &recs[i]);
+		left -= want;
+	}
+	pthread_mutex_unlock(&fs->content_lock);
+	close(fd);
+}
+
+/* Keep the verdicts for the next mount: a new file renamed into place. */
+static void content_save(struct fs *fs)
+{
+	struct content_header hd;
+	struct content_record r;
+	char tmp[4096];
+	size_t i;
+	FILE *f;
+	int ok, fd;
+
+	if (!fs->opts.content_cache || !fs->content_dirty || !fs->content)
+		return;
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", fs->opts.content_cache,
+		     (long)getpid()) >= (int)sizeof(tmp))
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		return;
+	}
+	memset(&hd, 0, sizeof(hd));
+	memcpy(hd.magic, CONTENT_MAGIC, sizeof(hd.magic));
+	hd.fingerprint = rules_content_fingerprint(fs->opts.rules);
+	hd.count = fs->content_count;
+	ok = fwrite(&hd, sizeof(hd), 1, f) == 1;
+	for (i = 0; ok && i < fs->content_size; i++) {
+		struct content_entry *e;
+
+		for (e = fs->content[i]; ok && e; e = e->next) {
+			memset(&r, 0, sizeof(r));
+			r.dev = e->dev;
+			r.ino = e->ino;
+			r.mtime_ns = e->mtime_ns;
+			r.ctime_ns = e->ctime_ns;
+			r.size = e->size;
+			r.hidden = (uint64_t)e->hidden;
+			ok = fwrite(&r, sizeof(r), 1, f) == 1;
+		}
+	}
+	if (fclose(f) != 0)
+		ok = 0;
+	if (!ok || rename(tmp, fs->opts.content_cache) < 0) {
+		unlink(tmp);
+		fs_log(fs, FS_LOG_WARN, "cannot keep the content verdicts in "
+		       "'%s'", fs->opts.content_cache);
+	}
+}
+
 void policy_release(struct fs *fs)
 {
+	content_save(fs);
 	if (fs->content) {
 		content_cache_clear(fs);
 		free(fs->content);
@@ -98,6 +238,7 @@ int policy_content_hidden(struct fs *fs, int dirfd, const char *name,
 			  const struct stat *st)
 {
 	char head[RULES_CONTENT_HEAD];
+	struct content_record rec;
 	struct content_entry *e;
 	ssize_t len;
 	size_t h;
@@ -107,14 +248,11 @@ int policy_content_hidden(struct fs *fs, int dirfd, const char *name,
 	    !rules_has_content(fs->opts.rules))
 		return 0;
 	pthread_mutex_lock(&fs->content_lock);
-	if (!fs->content) {
-		fs->content_size = 4096;
-		fs->content = calloc(fs->content_size, sizeof(*fs->content));
-	}
 	h = key_hash(st->st_dev, st->st_ino) & (fs->content_size - 1);
 	for (e = fs->content ? fs->content[h] : NULL; e; e = e->next) {
 		if (e->dev == st->st_dev && e->ino == st->st_ino &&
-		    e->mtime_ns == mtime_ns(st) && e->size == st->st_size) {
+		    e->mtime_ns == mtime_ns(st) &&
+		    e->ctime_ns == ctime_ns(st) && e->size == st->st_size) {
 			hidden = e->hidden;
 			pthread_mutex_unlock(&fs->content_lock);
 			return hidden;
@@ -132,27 +270,16 @@ int policy_content_hidden(struct fs *fs, int dirfd, const char *name,
 		return 1;
 	hidden = rules_content_hidden(fs->opts.rules, head, (size_t)len, NULL);
 
+	memset(&rec, 0, sizeof(rec));
+	rec.dev = st->st_dev;
+	rec.ino = st->st_ino;
+	rec.mtime_ns = mtime_ns(st);
+	rec.ctime_ns = ctime_ns(st);
+	rec.size = st->st_size;
+	rec.hidden = (uint64_t)hidden;
 	pthread_mutex_lock(&fs->content_lock);
-	if (fs->content) {
-		if (fs->content_count >= CONTENT_CACHE_MAX)
-			content_cache_clear(fs);
-		else if (fs->content_count >= fs->content_size) {
-			content_cache_grow(fs);
-			h = key_hash(st->st_dev, st->st_ino) &
-				(fs->content_size - 1);
-		}
-		e = calloc(1, sizeof(*e));
-		if (e) {
-			e->dev = st->st_dev;
-			e->ino = st->st_ino;
-			e->mtime_ns = mtime_ns(st);
-			e->size = st->st_size;
-			e->hidden = hidden;
-			e->next = fs->content[h];
-			fs->content[h] = e;
-			fs->content_count++;
-		}
-	}
+	content_insert(fs, &rec);
+	fs->content_dirty = 1;
 	pthread_mutex_unlock(&fs->content_lock);
 	return hidden;
 }
@@ -284,6 +411,9 @@ void policy_init(struct fs *fs)
 {
 	pthread_mutex_init(&fs->content_lock, NULL);
 	pthread_mutex_init(&fs->links_lock, NULL);
+	if (fs->opts.rules && fs->opts.content_cache &&
+	    rules_has_content(fs->opts.rules))
+		content_load(fs);
 	if (fs->opts.rules && rules_quota_bytes(fs->opts.rules))
 		fs->upper_bytes = du(fs->root.ufd);
 }

@@ -818,6 +818,23 @@ int rules_content_hidden(const struct rules *r, const void *head, size_t len,
 	return tset_hit(r, &r->content, head, len, why);
 }
 
+uint64_t rules_content_fingerprint(const struct rules *r)
+{
+	uint64_t h = 14695981039346656037ULL ^ RULES_CONTENT_HEAD;
+	const char *v;
+	size_t k;
+
+	for (k = 0; k < r->content.n; k++) {
+		for (v = r->content.entries[k]->value; ; v++) {
+			h ^= (unsigned char)*v;
+			h *= 1099511628211ULL;
+			if (!*v)
+				break;
+		}
+	}
+	return h;
+}
+
 int rules_has_content(const struct rules *r)
 {
 	return r->content.n > 0;

@@ -96,6 +96,13 @@ int rules_content_hidden(const struct rules *r, const void *head, size_t len,
 int rules_has_content(const struct rules *r);
 
 /*
+ * A fingerprint of the [content] patterns in effect (and of how much of a
+ * file they see): verdicts kept across mounts are valid only under the
+ * same fingerprint.
+ */
+uint64_t rules_content_fingerprint(const struct rules *r);
+
+/*
  * [redact]: whether the file at path is shown with values masked.
  */
 int rules_redacts(const struct rules *r, const char *path);
