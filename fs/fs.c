@@ -43,6 +43,13 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	/*
+	 * The kernel checks and caches POSIX ACLs itself: `ls -l` asks for
+	 * system.posix_acl_access once per file, not on every call.  The
+	 * kernel still applies the umask (no DONT_MASK).
+	 */
+	if (conn->capable & FUSE_CAP_POSIX_ACL)
+		conn->want |= FUSE_CAP_POSIX_ACL;
 	/* Directories are read without OPENDIR/RELEASEDIR round trips (and
 	 * their listings stay cached): opendir answers ENOSYS once. */
 	if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT)

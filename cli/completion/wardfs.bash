@@ -48,7 +48,7 @@ _wardfs_config_keys="hide.path= readonly.path= allow.path= content.pattern=
 
 # Mount options of -o, besides the config overrides.
 _wardfs_mount_opts="allow_other allow_root default_permissions fsname=
-	timeout= debug"
+	timeout= threads= debug"
 
 # The words of the command line, with "--opt" "=" "value" (which bash
 # splits at COMP_WORDBREAKS) joined again.  Sets words, cword and cur.
@@ -64,7 +64,8 @@ _wardfs_words()
 			glue=
 		elif ((n > 0)) && [[ $w == "=" ]] &&
 			[[ ${words[n]} == -* || ${words[n]} == *[a-z].[a-z]* ||
-			   ${words[n]} == *fsname || ${words[n]} == *timeout ]]; then
+			   ${words[n]} == *fsname || ${words[n]} == *timeout ||
+			   ${words[n]} == *threads ]]; then
 			words[n]+=$w
 			((i < COMP_CWORD)) && glue=t
 		else
