@@ -151,8 +151,9 @@ static void copy_xattrs(const char *src, const char *dst)
 	for (name = names; len > 0 && name < names + len;
 	     name += strlen(name) + 1) {
 		if (strncmp(name, FS_XATTR_PREFIX,
-			    strlen(FS_XATTR_PREFIX)) == 0)
-			continue;
+			    strlen(FS_XATTR_PREFIX)) == 0 ||
+		    strcmp(name, "security.capability") == 0)
+			continue;	/* ours, or a privilege: not copied */
 		vlen = lgetxattr(src, name, value, XATTR_SIZE_MAX);
 		if (vlen < 0)
 			continue;
