@@ -79,4 +79,24 @@ int cli_review_paths(char ***out, size_t *n, const struct session *s,
 int cli_pager_start(void);
 void cli_pager_end(int pid);
 
+/*
+ * The output options of `diff` and `snapshot diff`: --stat,
+ * --name-status, --json, --color[=WHEN], --no-pager, -s/--session, -h.
+ * cli_diff_options() parses them from argv (getopt_long, optind left past
+ * them) and returns -1, or the exit status to return (help, bad usage).
+ * cli_diff_print() prints changes as they say (colour on a terminal
+ * unless NO_COLOR, through the pager): 0, or -1 with the error printed.
+ */
+struct snapshot_changes;
+struct cli_diff_opts {
+	int format;		/* an enum snapshot_format */
+	int color;		/* 1, 0, or -1: on a terminal */
+	int use_pager;
+	const char *id;		/* -s/--session, or NULL */
+};
+int cli_diff_options(struct cli_diff_opts *o, int argc, char **argv,
+		     const char *const *help);
+int cli_diff_print(struct snapshot_changes *changes,
+		   const struct cli_diff_opts *o);
+
 #endif

@@ -214,7 +214,8 @@ int cli_review_args(const char **id, int *argc, char ***argv)
 	return 0;
 }
 
-int cmd_diff(int argc, char **argv)
+int cli_diff_options(struct cli_diff_opts *o, int argc, char **argv,
+		     const char *const *help)
 {
 	static const struct option longopts[] = {
 		{ "stat", no_argument, NULL, 'S' },
@@ -227,54 +228,88 @@ int cmd_diff(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum snapshot_format fmt = SNAPSHOT_PATCH;
-	struct snapshot_changes *changes = NULL;
-	struct snapshot *snap = NULL;
-	struct rules *rules = NULL;
-	struct session s;
-	const char *id = NULL;
-	char **paths = NULL, err[4096];
-	size_t npaths = 0;
-	int c, color = -1, use_pager = 1, pager = -1;
-	int status = CLI_EXIT_FAIL;
+	int c;
 
+	o->format = SNAPSHOT_PATCH;
+	o->color = -1;
+	o->use_pager = 1;
+	o->id = NULL;
 	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
-			fmt = SNAPSHOT_STAT;
+			o->format = SNAPSHOT_STAT;
 			break;
 		case 'N':
-			fmt = SNAPSHOT_NAME_STATUS;
+			o->format = SNAPSHOT_NAME_STATUS;
 			break;
 		case 'J':
-			fmt = SNAPSHOT_JSON;
+			o->format = SNAPSHOT_JSON;
 			break;
 		case 'C':
 			if (!optarg || strcmp(optarg, "always") == 0)
-				color = 1;
+				o->color = 1;
 			else if (strcmp(optarg, "never") == 0)
-				color = 0;
+				o->color = 0;
 			else if (strcmp(optarg, "auto") == 0)
-				color = -1;
+				o->color = -1;
 			else
-				return cli_usage(usage, 0);
+				return cli_usage(help, 0);
 			break;
 		case 'P':
-			use_pager = 0;
+			o->use_pager = 0;
 			break;
 		case 's':
-			id = optarg;
+			o->id = optarg;
 			break;
 		case 'h':
-			return cli_usage(usage, 1);
+			return cli_usage(help, 1);
 		default:
-			return cli_usage(usage, 0);
+			return cli_usage(help, 0);
 		}
 	}
+	return -1;
+}
+
+int cli_diff_print(struct snapshot_changes *changes,
+		   const struct cli_diff_opts *o)
+{
+	enum snapshot_format fmt = (enum snapshot_format)o->format;
+	int color = o->color, pager = -1, error = 0;
+	char err[4096];
+
+	if (color < 0)
+		color = fmt != SNAPSHOT_JSON && isatty(STDOUT_FILENO) &&
+			!getenv("NO_COLOR");
+	if (o->use_pager && fmt != SNAPSHOT_JSON &&
+	    snapshot_changes_count(changes) > 0)
+		pager = cli_pager_start();
+	if (snapshot_print(changes, fmt, color, stdout, err,
+			   sizeof(err)) < 0) {
+		cli_error("%s", err);
+		error = -1;
+	}
+	cli_pager_end(pager);
+	return error;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	struct snapshot_changes *changes = NULL;
+	struct snapshot *snap = NULL;
+	struct rules *rules = NULL;
+	struct cli_diff_opts o;
+	struct session s;
+	char **paths = NULL, err[4096];
+	size_t npaths = 0;
+	int status = cli_diff_options(&o, argc, argv, usage);
+
+	if (status >= 0)
+		return status;
+	status = CLI_EXIT_FAIL;
 	argc -= optind;
 	argv += optind;
-	cli_review_args(&id, &argc, &argv);
-	if (cli_review_open(&s, &rules, &snap, id) < 0)
+	cli_review_args(&o.id, &argc, &argv);
+	if (cli_review_open(&s, &rules, &snap, o.id) < 0)
 		return CLI_EXIT_FAIL;
 	if (cli_review_paths(&paths, &npaths, &s, argc, argv) < 0)
 		goto out;
@@ -283,20 +318,9 @@ int cmd_diff(int argc, char **argv)
 		cli_error("%s", err);
 		goto out;
 	}
-	if (color < 0)
-		color = fmt != SNAPSHOT_JSON && isatty(STDOUT_FILENO) &&
-			!getenv("NO_COLOR");
-	if (use_pager && fmt != SNAPSHOT_JSON &&
-	    snapshot_changes_count(changes) > 0)
-		pager = cli_pager_start();
-	if (snapshot_print(changes, fmt, color, stdout, err,
-			   sizeof(err)) < 0) {
-		cli_error("%s", err);
-		goto out;
-	}
-	status = CLI_EXIT_OK;
+	if (cli_diff_print(changes, &o) == 0)
+		status = CLI_EXIT_OK;
 out:
-	cli_pager_end(pager);
 	snapshot_changes_free(changes);
 	snapshot_paths_free(paths);
 	cli_review_close(&s, rules, snap);

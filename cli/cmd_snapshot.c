@@ -228,61 +228,21 @@ static int is_number(const char *s)
 
 static int diff_snapshots(int argc, char **argv, const char *id)
 {
-	static const struct option longopts[] = {
-		{ "stat", no_argument, NULL, 'S' },
-		{ "name-status", no_argument, NULL, 'N' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "color", optional_argument, NULL, 'C' },
-		{ "colour", optional_argument, NULL, 'C' },
-		{ "no-pager", no_argument, NULL, 'P' },
-		{ "session", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	enum snapshot_format fmt = SNAPSHOT_PATCH;
 	struct snapshot_changes *changes = NULL;
 	struct snapshot *snap = NULL;
 	struct rules *rules = NULL;
+	struct cli_diff_opts o;
 	struct session s;
 	unsigned long a = 0, b = 0;
 	char **paths = NULL, err[4096];
 	size_t npaths = 0;
-	int c, color = -1, use_pager = 1, pager = -1;
-	int status = CLI_EXIT_FAIL;
+	int status = cli_diff_options(&o, argc, argv, usage);
 
-	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'S':
-			fmt = SNAPSHOT_STAT;
-			break;
-		case 'N':
-			fmt = SNAPSHOT_NAME_STATUS;
-			break;
-		case 'J':
-			fmt = SNAPSHOT_JSON;
-			break;
-		case 'C':
-			if (!optarg || strcmp(optarg, "always") == 0)
-				color = 1;
-			else if (strcmp(optarg, "never") == 0)
-				color = 0;
-			else if (strcmp(optarg, "auto") == 0)
-				color = -1;
-			else
-				return cli_usage(usage, 0);
-			break;
-		case 'P':
-			use_pager = 0;
-			break;
-		case 's':
-			id = optarg;
-			break;
-		case 'h':
-			return cli_usage(usage, 1);
-		default:
-			return cli_usage(usage, 0);
-		}
-	}
+	if (status >= 0)
+		return status;
+	status = CLI_EXIT_FAIL;
+	if (o.id)
+		id = o.id;
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
@@ -306,20 +266,9 @@ static int diff_snapshots(int argc, char **argv, const char *id)
 		cli_error("%s", err);
 		goto out;
 	}
-	if (color < 0)
-		color = fmt != SNAPSHOT_JSON && isatty(STDOUT_FILENO) &&
-			!getenv("NO_COLOR");
-	if (use_pager && fmt != SNAPSHOT_JSON &&
-	    snapshot_changes_count(changes) > 0)
-		pager = cli_pager_start();
-	if (snapshot_print(changes, fmt, color, stdout, err,
-			   sizeof(err)) < 0) {
-		cli_error("%s", err);
-		goto out;
-	}
-	status = CLI_EXIT_OK;
+	if (cli_diff_print(changes, &o) == 0)
+		status = CLI_EXIT_OK;
 out:
-	cli_pager_end(pager);
 	snapshot_changes_free(changes);
 	snapshot_paths_free(paths);
 	cli_review_close(&s, rules, snap);

@@ -50,32 +50,54 @@ void fs_req_begin(fuse_req_t req)
 static void json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		size_t run = 0;
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
+		/* The common case: a run that needs no escaping. */
+		while (s[run] && s[run] != '"' && s[run] != '\\' &&
+		       (unsigned char)s[run] >= 0x20)
+			run++;
+		if (run) {
+			fwrite(s, 1, run, out);
+			s += run;
+			continue;
+		}
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
 		else
-			fputc(c, out);
+			fprintf(out, "\\u%04x", (unsigned char)*s);
+		s++;
 	}
 	fputc('"', out);
 }
 
+/*
+ * The name of process pid, read now (it may be gone by the time the event
+ * is written).  Each thread keeps /proc/PID/comm of the last process it
+ * served open: one pread(2) per event while the same process works.
+ */
+static __thread pid_t comm_pid;
+static __thread int comm_fd = -1;
+
 static void comm_of(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
-	ssize_t n;
-	int fd;
+	ssize_t n = -1;
 
 	snprintf(buf, size, "?");
-	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, size - 1);
-	close(fd);
+	if (comm_fd >= 0 && comm_pid == pid)
+		n = pread(comm_fd, buf, size - 1, 0);
+	if (n <= 0) {
+		/* Another process, or this one is gone: open afresh. */
+		if (comm_fd >= 0)
+			close(comm_fd);
+		snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+		comm_fd = open(path, O_RDONLY | O_CLOEXEC);
+		comm_pid = pid;
+		if (comm_fd < 0)
+			return;
+		n = pread(comm_fd, buf, size - 1, 0);
+	}
 	if (n <= 0) {
 		snprintf(buf, size, "?");
 		return;

@@ -561,11 +561,12 @@ int node_lookup(struct fs *fs, struct node *parent, const char *name,
 	st = has_u ? ust : lst;
 	decision = node_decide_full(fs, parent, name, S_ISDIR(st.st_mode),
 				    &redact);
+	/* [content] judges project files; an upper file is the session's
+	 * own (a hidden project file can be neither read nor copied up). */
 	if (decision == RULE_HIDE ||
-	    (S_ISREG(st.st_mode) &&
-	     ((!has_u && policy_is_hidden_link(fs, &lst)) ||
-	      policy_content_hidden(fs, has_u ? parent->ufd : parent->lfd,
-				    name, &st)))) {
+	    (S_ISREG(st.st_mode) && !has_u &&
+	     (policy_is_hidden_link(fs, &lst) ||
+	      policy_content_hidden(fs, parent->lfd, name, &st)))) {
 		audit_node(fs, FS_AUDIT_DENIAL, "lookup", parent, name,
 			   "hidden");
 		return -ENOENT;

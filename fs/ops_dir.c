@@ -482,14 +482,10 @@ static int collect(struct fs *fs, struct node *dir, struct dirh *out,
 					continue;
 				type = st.st_mode & S_IFMT;
 			}
+			/* [content] hides project files, not what the session
+			 * wrote (it could only write what it could see). */
 			if (node_decide(fs, dir, d->d_name, S_ISDIR(type)) ==
 			    RULE_HIDE)
-				continue;
-			if (S_ISREG(type) && fs->opts.rules &&
-			    (fstatat(dir->ufd, d->d_name, &st,
-				     AT_SYMLINK_NOFOLLOW) < 0 ||
-			     policy_content_hidden(fs, dir->ufd, d->d_name,
-						   &st)))
 				continue;
 			if (limit) {
 				error = dirh_add(out, &alloc, d->d_name, 0,

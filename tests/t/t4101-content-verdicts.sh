@@ -71,4 +71,17 @@ test_expect_success 'a damaged verdicts file is ignored' '
 	head -c 15 "$(cache_file)" | grep -q "^wardfs-content1"
 '
 
+test_expect_success 'a key the session writes itself stays visible to it' '
+	ward_mount &&
+	key_text >mnt/generated.txt &&
+	ls mnt | grep -qx generated.txt &&
+	cmp mnt/generated.txt - <<-EOF &&
+	$(key_text)
+	EOF
+	cp mnt/generated.txt mnt/copy.txt &&
+	ls mnt | grep -qx copy.txt &&
+	! ls mnt | grep -qx notes.txt &&
+	ward_umount
+'
+
 test_done
