@@ -967,7 +967,8 @@ static struct dirh *listing_get(struct fs *fs, struct node *dir, off_t off,
 	}
 	for (i = 0; i < d->count; i++)
 		d->entries[i].off = name_off(d->entries[i].name);
-	qsort(d->entries, d->count, sizeof(*d->entries), off_cmp);
+	if (d->count)
+		qsort(d->entries, d->count, sizeof(*d->entries), off_cmp);
 	pthread_mutex_lock(&fs->listing_lock);
 	old = dir->listing;
 	dir->listing = d;
