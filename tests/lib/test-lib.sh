@@ -282,6 +282,9 @@ say_file_() {
 test_lib_exit_() {
 	local code=$1
 	trap - EXIT
+	# A subshell (a watchdog stopped just after its fork, say) that runs
+	# the inherited trap must leave the mounts and daemons alone.
+	test "$BASHPID" = "$test_main_pid_" || exit "$code"
 	if test -z "$test_done_called_"; then
 		test_cleanup_mounts | sed -e 's/^/# /' >&5
 		say_tap_ "# FATAL: unexpected exit with code $code"
@@ -289,6 +292,7 @@ test_lib_exit_() {
 	fi
 	exit "$code"
 }
+test_main_pid_=$BASHPID
 trap 'test_lib_exit_ $?' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -385,6 +389,9 @@ test_eval_() {
 # the daemons of this script (a hung FUSE call then fails with ENOTCONN).
 test_watchdog_() {
 	local sp
+	# A subshell: the script's EXIT trap (which unmounts everything and
+	# kills the daemons) must not run when the watchdog is stopped.
+	trap - EXIT
 	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
 	sleep "$1" &
 	sp=$!
