@@ -388,7 +388,9 @@ static int copy_entry(struct fs *fs, int lowerdir, int updir,
 		close(dst);
 		dst = -1;
 	}
-	if (renameat(fs->workfd, tmp, updir, name) < 0)
+	/* Never over an entry the upper already has. */
+	if (renameat2(fs->workfd, tmp, updir, name, RENAME_NOREPLACE) < 0 &&
+	    (errno != EINVAL || renameat(fs->workfd, tmp, updir, name) < 0))
 		error = -errno;
 out:
 	if (src >= 0)
@@ -473,6 +475,11 @@ int copyup(struct fs *fs, struct node *n, int with_data)
 
 	if (n->upper)
 		return 0;
+	/* A name that is gone (replaced or removed while a descriptor of it
+	 * stays open): its lower file must not land on whatever holds the
+	 * name now. */
+	if (!n->lower)
+		return -ENOENT;
 	if (S_ISDIR(n->type))
 		return copyup_dir(fs, n);
 	error = copyup_dir(fs, p);
