@@ -14,6 +14,9 @@
  *                   changes the upper holds it exclusively.
  *   fs->table_lock  (mutex) the node hash, each node's parent, name,
  *                   nlookup and child count.
+ *   fs->listing_lock (mutex, a leaf) each directory node's listing
+ *                   pointer; the listings themselves are counted
+ *                   (dirh_put) and read without it.
  *   fh->lock        (mutex) one open file's descriptor.
  */
 #ifndef WARDFS_FS_INT_H
