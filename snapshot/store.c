@@ -318,7 +318,9 @@ static int index_side(struct snapshot_store *st, const char *path,
 	struct stat ist;
 	int link = S_ISLNK(sb->st_mode);
 
-	if (!st->index_path || stat(st->index_path, &ist) < 0)
+	/* git never tracks its own directory: no need to read the index. */
+	if (!st->index_path || strncmp(path, ".git/", 5) == 0 ||
+	    stat(st->index_path, &ist) < 0)
 		return 0;
 	if (!st->index) {
 		if (git_index_open(&st->index, st->index_path) < 0) {
