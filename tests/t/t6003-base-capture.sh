@@ -111,4 +111,24 @@ test_expect_success 'the rest accepts cleanly and the large file is byte-exact' 
 	test "$(readlink project/link)" = run.sh
 '
 
+# The worker hashes a large base after the copy-up; if the project changes
+# that file in place before it is done, the base is unknown: recorded as
+# absent, so that accept reports a conflict instead of overwriting the
+# project's edit.  64 MiB of random data take the worker seconds to
+# deflate; the project's edit comes milliseconds after the agent's.
+test_expect_success 'a large file the project edits while its base is hashed' '
+	"$PYTHON" -c "import os,sys; sys.stdout.buffer.write(os.urandom(64 << 20))" >project/huge.bin &&
+	ward_mount -s "$WARD_SESSION" &&
+	printf agent | dd of=mnt/huge.bin bs=1 seek=10 conv=notrunc status=none &&
+	printf project | dd of=project/huge.bin bs=1 seek=1000 conv=notrunc status=none &&
+	ward_umount &&
+	test "$(base_of huge.bin)" = "0000000000000000000000000000000000000000 000000" &&
+	test_grep "huge.bin. changed in the project while its base was recorded" \
+		"$WARD_OUT.err" &&
+	test_expect_code 1 "$WARDFS_BIN" accept "$WARD_SESSION" huge.bin >out 2>err &&
+	test_grep "^conflict huge.bin" err &&
+	dd if=project/huge.bin bs=1 skip=1000 count=7 status=none >word &&
+	test "$(cat word)" = project
+'
+
 test_done
