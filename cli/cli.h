@@ -99,4 +99,12 @@ int cli_diff_options(struct cli_diff_opts *o, int argc, char **argv,
 int cli_diff_print(struct snapshot_changes *changes,
 		   const struct cli_diff_opts *o);
 
+/*
+ * The options of a command that takes only -s/--session and -h/--help:
+ * parses them (optind left past them) into *id and returns -1, or the exit
+ * status to return (help, bad usage).
+ */
+int cli_session_options(const char **id, int argc, char **argv,
+			const char *const *help);
+
 #endif

@@ -270,6 +270,30 @@ int cli_diff_options(struct cli_diff_opts *o, int argc, char **argv,
 	return -1;
 }
 
+int cli_session_options(const char **id, int argc, char **argv,
+			const char *const *help)
+{
+	static const struct option longopts[] = {
+		{ "session", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			*id = optarg;
+			break;
+		case 'h':
+			return cli_usage(help, 1);
+		default:
+			return cli_usage(help, 0);
+		}
+	}
+	return -1;
+}
+
 int cli_diff_print(struct snapshot_changes *changes,
 		   const struct cli_diff_opts *o)
 {

@@ -69,11 +69,6 @@ static int discard_all(const struct session *s)
 
 int cmd_discard(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "session", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct snapshot *snap = NULL;
 	struct rules *rules = NULL;
 	struct session s;
@@ -82,17 +77,9 @@ int cmd_discard(int argc, char **argv)
 	size_t npaths = 0, i;
 	int c, rc, status = CLI_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			id = optarg;
-			break;
-		case 'h':
-			return cli_usage(usage, 1);
-		default:
-			return cli_usage(usage, 0);
-		}
-	}
+	c = cli_session_options(&id, argc, argv, usage);
+	if (c >= 0)
+		return c;
 	argc -= optind;
 	argv += optind;
 	cli_review_args(&id, &argc, &argv);

@@ -179,28 +179,15 @@ static int print_info(const struct snapshot_info *info, void *payload)
 
 static int list_snapshots(int argc, char **argv, const char *id)
 {
-	static const struct option longopts[] = {
-		{ "session", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct snapshot *snap = NULL;
 	struct rules *rules = NULL;
 	struct session s;
 	char err[4096];
 	int c, status = CLI_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			id = optarg;
-			break;
-		case 'h':
-			return cli_usage(usage, 1);
-		default:
-			return cli_usage(usage, 0);
-		}
-	}
+	c = cli_session_options(&id, argc, argv, usage);
+	if (c >= 0)
+		return c;
 	if (session_operand(&id, argc - optind, argv + optind) < 0)
 		return cli_usage(usage, 0);
 	if (cli_review_open(&s, &rules, &snap, id) < 0)
@@ -333,11 +320,6 @@ static int refresh_view(const struct session *s, struct touched *t)
 
 static int restore_snapshot(int argc, char **argv, const char *id)
 {
-	static const struct option longopts[] = {
-		{ "session", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct snapshot_restore_options opts = SNAPSHOT_RESTORE_OPTIONS_INIT;
 	struct touched t = { NULL, 0, 0, 0, 0 };
 	struct snapshot *snap = NULL;
@@ -348,17 +330,9 @@ static int restore_snapshot(int argc, char **argv, const char *id)
 	size_t npaths = 0, i;
 	int c, live, error, status = CLI_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			id = optarg;
-			break;
-		case 'h':
-			return cli_usage(usage, 1);
-		default:
-			return cli_usage(usage, 0);
-		}
-	}
+	c = cli_session_options(&id, argc, argv, usage);
+	if (c >= 0)
+		return c;
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
@@ -413,11 +387,6 @@ out:
 
 static int drop_snapshots(int argc, char **argv, const char *id)
 {
-	static const struct option longopts[] = {
-		{ "session", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct snapshot *snap = NULL;
 	struct rules *rules = NULL;
 	struct session s;
@@ -425,17 +394,9 @@ static int drop_snapshots(int argc, char **argv, const char *id)
 	char err[4096];
 	int c, i, status = CLI_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			id = optarg;
-			break;
-		case 'h':
-			return cli_usage(usage, 1);
-		default:
-			return cli_usage(usage, 0);
-		}
-	}
+	c = cli_session_options(&id, argc, argv, usage);
+	if (c >= 0)
+		return c;
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)

@@ -1106,14 +1106,6 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 	do_readdir(req, ino, size, off, 1);
 }
 
-static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
-			  struct fuse_file_info *fi)
-{
-	(void)ino;
-	(void)fi;
-	fuse_reply_err(req, 0);
-}
-
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 			struct fuse_file_info *fi)
 {
@@ -1150,6 +1142,6 @@ void ops_dir_fill(struct fuse_lowlevel_ops *ops)
 	ops->opendir = op_opendir;
 	ops->readdir = op_readdir;
 	ops->readdirplus = op_readdirplus;
-	ops->releasedir = op_releasedir;
+	/* No releasedir: opendir keeps nothing (libfuse answers it). */
 	ops->fsyncdir = op_fsyncdir;
 }

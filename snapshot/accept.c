@@ -44,7 +44,6 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "snapshot/snapshot_int.h"
@@ -64,11 +63,6 @@ struct replay {
 	char **created;		/* directories made in the project (live) */
 	size_t ncreated;
 };
-
-static int is_whiteout(const struct stat *sb)
-{
-	return S_ISCHR(sb->st_mode) && sb->st_rdev == makedev(0, 0);
-}
 
 int accept_lock(struct snapshot *snap, int *fd, char *err, size_t errsz)
 {
@@ -182,7 +176,7 @@ static int is_opaque_fd(int fd)
 	struct stat sb;
 
 	return fstatat(fd, SNAPSHOT_OPAQUE, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		is_whiteout(&sb);
+		snap_is_whiteout(&sb);
 }
 
 /*
@@ -814,7 +808,7 @@ static void forget_delete(struct replay *r, const char *path)
 			*slash = '\0';
 		if (fstatat(fd, comp, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			break;
-		if (is_whiteout(&sb)) {
+		if (snap_is_whiteout(&sb)) {
 			if (fstatat(snap->projectfd, buf, &lsb,
 				    AT_SYMLINK_NOFOLLOW) == 0 ||
 			    errno != ENOENT)

@@ -234,12 +234,14 @@ const struct snap_entry *snap_find(const struct snap_state *st,
 				   const char *path);
 const struct side *snap_base(const struct snap_state *st, const char *path);
 int snap_is_marker(const char *path);
+/* A whiteout (character device 0/0); shared by the module's walks. */
 int snap_is_whiteout(const struct stat *sb);
 int snap_read_upper(struct snap_state *out, struct snapshot *snap,
 		    const struct snap_state *prev, char *err, size_t errsz);
 int snap_create_locked(unsigned long *id, struct snapshot *snap,
 		       const char *message, char *err, size_t errsz);
 int snap_open_dir(int rootfd, const char *path);
+/* The sorted entry names of directory dirfd (O_PATH is fine). */
 int snap_names(int dirfd, char ***out, size_t *count);
 void snap_names_free(char **names, size_t count);
 

@@ -15,13 +15,11 @@
  * into an "old" tree and the merged contents into a "new" tree, both in
  * the store, and git_diff_tree_to_tree() compares them.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "snapshot/snapshot_int.h"
@@ -35,74 +33,12 @@ struct walk {
 	size_t errsz;
 };
 
-static int is_whiteout(const struct stat *sb)
-{
-	return S_ISCHR(sb->st_mode) && sb->st_rdev == makedev(0, 0);
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void names_free(char **names, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/* The sorted entry names of directory fd (an O_PATH fd is fine). */
+/* The sorted entry names of directory fd (none when fd is -1). */
 static int list_dir(int fd, char ***out, size_t *count)
 {
-	char **names = NULL;
-	size_t n = 0, alloc = 0;
-	struct dirent *d;
-	DIR *dir;
-	int dfd;
-
 	*out = NULL;
 	*count = 0;
-	if (fd < 0)
-		return 0;
-	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -1;
-	dir = fdopendir(dfd);
-	if (!dir) {
-		close(dfd);
-		return -1;
-	}
-	while ((d = readdir(dir))) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		if (n == alloc) {
-			char **grown;
-
-			alloc = alloc ? alloc * 2 : 16;
-			grown = realloc(names, alloc * sizeof(*names));
-			if (!grown)
-				goto oom;
-			names = grown;
-		}
-		names[n] = strdup(d->d_name);
-		if (!names[n])
-			goto oom;
-		n++;
-	}
-	closedir(dir);
-	if (n)
-		qsort(names, n, sizeof(*names), name_cmp);
-	*out = names;
-	*count = n;
-	return 0;
-oom:
-	closedir(dir);
-	names_free(names, n);
-	errno = ENOMEM;
-	return -1;
+	return fd < 0 ? 0 : snap_names(fd, out, count);
 }
 
 /* Does the walk's path filter keep path (or something beneath it)? */
@@ -260,7 +196,7 @@ static int walk_deleted(struct walk *w, const char *rel, int lfd)
 		}
 		free(path);
 	}
-	names_free(names, n);
+	snap_names_free(names, n);
 	return error;
 }
 
@@ -269,7 +205,7 @@ static int is_opaque(int ufd)
 	struct stat sb;
 
 	return fstatat(ufd, SNAPSHOT_OPAQUE, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		is_whiteout(&sb);
+		snap_is_whiteout(&sb);
 }
 
 /*
@@ -354,7 +290,7 @@ static int walk_dir(struct walk *w, const char *rel, int ufd, int lfd,
 			if (error == 0 && has_l && !l_dir)
 				error = add_change(w, path, -1, NULL, NULL,
 						   lfd, name, &lst);
-		} else if (error == 0 && has_u && !is_whiteout(&ust)) {
+		} else if (error == 0 && has_u && !snap_is_whiteout(&ust)) {
 			/* a new or modified file or symlink */
 			error = add_change(w, path, ufd, name, &ust, lfd,
 					   name, has_l && !l_dir ? &lst : NULL);
@@ -375,8 +311,8 @@ static int walk_dir(struct walk *w, const char *rel, int ufd, int lfd,
 		free(path);
 	}
 out:
-	names_free(un, nu);
-	names_free(ln, nl);
+	snap_names_free(un, nu);
+	snap_names_free(ln, nl);
 	return error;
 }
 

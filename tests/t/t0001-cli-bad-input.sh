@@ -127,6 +127,16 @@ test_expect_success ROFS 'WARDFS_HOME on a read-only filesystem' '
 '
 test_have_prereq ROFS && umount rohome 2>/dev/null
 
+test_expect_success 'bad cache lifetimes and thread counts' '
+	test_when_finished ward_cleanup &&
+	for o in timeout=-1 timeout=86401 timeout=soon timeout= \
+		threads=0 threads=65 threads=two threads=; do
+		refused 2 "$WARDFS_BIN" mount -o "$o" project mnt &&
+		test_grep "bad mount option .$o." err || return 1
+	done &&
+	! ls "$WARDFS_HOME/sessions" 2>/dev/null | grep -q .
+'
+
 test_expect_success 'unknown session id' '
 	test_when_finished ward_cleanup &&
 	refused 1 "$WARDFS_BIN" mount -s no-such-session mnt &&

@@ -1,5 +1,5 @@
 #!/bin/bash
-test_description='POSIX ACLs: shown, enforced by the kernel, changed in the session only, inherited'
+test_description='POSIX ACLs: shown, enforced by the kernel, changed in the session only, inherited; file capabilities never copied up'
 . "$(dirname "$0")/../lib/test-lib.sh"
 
 test_have_prereq ROOT || skip_all "not root: no other user to run as"
@@ -63,6 +63,32 @@ test_expect_success 'removing the ACL in the view opens nothing up in the projec
 	! grep -q nobody acl &&
 	getfacl -cp project/closed.txt >now &&
 	test_cmp closed.acl.orig now &&
+	ward_umount
+'
+
+test_expect_success 'copy-up does not carry a file capability into the session' '
+	cat >caps.py <<-\EOF &&
+	import errno, os, struct, sys
+	op, path = sys.argv[1], sys.argv[2]
+	name = "security.capability"
+	if op == "set":
+	    # VFS_CAP_REVISION_2 | effective, CAP_NET_BIND_SERVICE permitted
+	    os.setxattr(path, name, struct.pack("<IIIII", 0x02000001, 1 << 10, 0, 0, 0))
+	else:
+	    try:
+	        os.getxattr(path, name)
+	    except OSError as e:
+	        sys.exit(1 if e.errno == errno.ENODATA else 2)
+	EOF
+	printf "#!/bin/sh\necho tool\n" >project/tool &&
+	chmod 755 project/tool &&
+	"$PYTHON" caps.py set project/tool &&
+	"$PYTHON" caps.py get project/tool &&
+	ward_mount &&
+	echo "# changed" >>mnt/tool &&
+	test_expect_code 1 "$PYTHON" caps.py get "$WARD_UPPER/tool" &&
+	test_expect_code 1 "$PYTHON" caps.py get mnt/tool &&
+	"$PYTHON" caps.py get project/tool &&
 	ward_umount
 '
 
