@@ -4,6 +4,7 @@ environment variable, session file and exit status; wardfs.ini(5) every
 section and key of rules/load.c and every built-in default; both lint clean'
 WARD_NO_FUSE=t
 . "$(dirname "$0")/../lib/test-lib.sh"
+. "$WARDFS_SRC/tests/lib/cli-help.sh"
 
 MAN1=$WARDFS_SRC/cli/wardfs.1
 MAN5=$WARDFS_SRC/cli/wardfs.ini.5
@@ -25,52 +26,10 @@ command -v man >/dev/null && test_set_prereq MAN
 
 # (Forks are slow on some machines: the checks below loop in bash.)
 
-# help_options ARGS... -> every option that 'wardfs ARGS --help' names, in
-# its usage lines or its option lines, one a line (-s, --session, ...).
-help_options() {
-	local text line chunk usage=
-	local re='(^|[][ |,])(--?[A-Za-z][-A-Za-z]*)(.*)'
-	local -A seen=()
-	text=$("$WARDFS_BIN" "$@" --help 2>&1)
-	while IFS= read -r line; do
-		chunk=
-		case $line in
-		usage:*) usage=t ;;
-		"") usage= ;;
-		esac
-		if test -n "$usage"; then
-			chunk=$line
-		elif [[ $line =~ ^\ {1,8}(-.*) ]]; then
-			# what stands before the description
-			chunk=${BASH_REMATCH[1]%%  *}
-		fi
-		while [[ $chunk =~ $re ]]; do
-			seen[${BASH_REMATCH[2]}]=1
-			chunk=${BASH_REMATCH[3]}
-		done
-	done <<<"$text"
-	test ${#seen[@]} = 0 || printf '%s\n' "${!seen[@]}"
-}
-
-# commands -> the commands 'wardfs --help' lists
-commands() {
-	"$WARDFS_BIN" --help | sed -n '/^commands:/,/^$/p' |
-		sed -n -E 's/^   ([a-z]+) .*/\1/p'
-}
-
 # block FILE START -> the lines of FILE from the line START (a regex) to
 # the next .Ss or .Sh (mdoc source)
 block() {
 	sed -n "/$2/,/^\\.S[sh] /p" "$1" | sed '$d'
-}
-
-# has_line FILE LINE -> whether FILE holds LINE
-has_line() {
-	local line
-	while IFS= read -r line; do
-		test "$line" = "$2" && return 0
-	done <"$1"
-	return 1
 }
 
 # has_text FILE TEXT -> whether FILE holds TEXT in a line

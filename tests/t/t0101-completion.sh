@@ -4,54 +4,13 @@ option of wardfs --help, session and snapshot ids, option values and paths;
 the zsh file parses and names every command and option'
 WARD_NO_FUSE=t
 . "$(dirname "$0")/../lib/test-lib.sh"
+. "$WARDFS_SRC/tests/lib/cli-help.sh"
 
 BASH_COMPLETION=$WARDFS_SRC/cli/completion/wardfs.bash
 ZSH_COMPLETION=$WARDFS_SRC/cli/completion/_wardfs
 command -v zsh >/dev/null && test_set_prereq ZSH
 
 # (Forks are slow on some machines: the checks below loop in bash.)
-
-# help_options ARGS... -> every option that 'wardfs ARGS --help' names, in
-# its usage lines or its option lines, one a line (-s, --session, ...).
-help_options() {
-	local text line chunk usage=
-	local re='(^|[][ |,])(--?[A-Za-z][-A-Za-z]*)(.*)'
-	local -A seen=()
-	text=$("$WARDFS_BIN" "$@" --help 2>&1)
-	while IFS= read -r line; do
-		chunk=
-		case $line in
-		usage:*) usage=t ;;
-		"") usage= ;;
-		esac
-		if test -n "$usage"; then
-			chunk=$line
-		elif [[ $line =~ ^\ {1,8}(-.*) ]]; then
-			# what stands before the description
-			chunk=${BASH_REMATCH[1]%%  *}
-		fi
-		while [[ $chunk =~ $re ]]; do
-			seen[${BASH_REMATCH[2]}]=1
-			chunk=${BASH_REMATCH[3]}
-		done
-	done <<<"$text"
-	test ${#seen[@]} = 0 || printf '%s\n' "${!seen[@]}"
-}
-
-# has_line FILE LINE -> whether FILE holds LINE
-has_line() {
-	local line
-	while IFS= read -r line; do
-		test "$line" = "$2" && return 0
-	done <"$1"
-	return 1
-}
-
-# commands -> the commands 'wardfs --help' lists
-commands() {
-	"$WARDFS_BIN" --help | sed -n '/^commands:/,/^$/p' |
-		sed -n -E 's/^   ([a-z]+) .*/\1/p'
-}
 
 # complete WORD... -> COMPREPLY, one a line, for the command line WORD...
 # as bash splits it (the last WORD is the one being completed), as bash
