@@ -976,6 +976,29 @@ ward_daemon_exited_ok() {
 	return 0
 }
 
+# Usage: ward_guard CMD... -> runs CMD, but when it has not returned after
+# 5 seconds (a deadlocked daemon), kills the daemon, which unblocks CMD,
+# removes the dead mount and fails; so that a hang is one failed test, not
+# a stuck test run.
+ward_guard() {
+	local pid end=$((SECONDS + 5))
+	"$@" &
+	pid=$!
+	while test_pid_alive $pid; do
+		if test $SECONDS -ge $end; then
+			echo "ward_guard: '$*' hangs; killing the daemon" >&2
+			kill -KILL "$WARD_PID"
+			ward_wait_exit "$WARD_PID"
+			wait $pid
+			fusermount3 -uz "$WARD_MNT" 2>/dev/null ||
+				umount -l "$WARD_MNT"
+			return 1
+		fi
+		sleep 0.05
+	done
+	wait $pid
+}
+
 # Usage: ward_kill [SIGNAL]  (default KILL) the last ward_mount's daemon,
 # and reap it; the mount is left as the signal leaves it (stale for KILL).
 ward_kill() {

@@ -100,29 +100,6 @@ expected_view() {
 	} | LC_ALL=C sort
 }
 
-# guard CMD...: runs CMD, but when it has not returned after 5 seconds (a
-# deadlocked daemon), kills the daemon, which unblocks CMD, removes the
-# dead mount and fails; so that a hang is one failed test, not a stuck
-# test run.
-guard() {
-	local pid end=$((SECONDS + 5))
-	"$@" &
-	pid=$!
-	while test_pid_alive $pid; do
-		if test $SECONDS -ge $end; then
-			echo "guard: '$*' hangs; killing the daemon" >&2
-			kill -KILL "$WARD_PID"
-			ward_wait_exit "$WARD_PID"
-			wait $pid
-			fusermount3 -uz "$WARD_MNT" 2>/dev/null ||
-				umount -l "$WARD_MNT"
-			return 1
-		fi
-		sleep 0.05
-	done
-	wait $pid
-}
-
 # probe.py ROOT PATH...: every way to reach PATH (below ROOT) by name must
 # fail with ENOENT: stat, lstat, open, O_PATH, openat from the parent,
 # access, listxattr, readlink, listdir, chdir; also through "..", "./",
@@ -646,7 +623,7 @@ test_expect_success 'unmount; the real project is unchanged' '
 # A new session: nothing below the renamed directories is cached yet.
 test_expect_success 'renaming the parent of .env, .ssh/... does not uncover them' '
 	ward_mount &&
-	guard mv $M/sub $M/sub2 &&
+	ward_guard mv $M/sub $M/sub2 &&
 	test_path_is_missing $M/sub &&
 	echo "VISIBLE sub" >expect &&
 	test_cmp expect $M/sub2/visible.txt &&
@@ -660,7 +637,7 @@ test_expect_success 'renaming the parent of .env, .ssh/... does not uncover them
 '
 
 test_expect_success 'renaming a directory does not uncover lower hard links' '
-	guard mv $M/docs $M/docs2 &&
+	ward_guard mv $M/docs $M/docs2 &&
 	test_path_is_file $M/docs2/readme.md &&
 	test_must_fail cat $M/docs2/aws-copy &&
 	ls -A $M/docs2 >actual &&
@@ -669,8 +646,8 @@ test_expect_success 'renaming a directory does not uncover lower hard links' '
 '
 
 test_expect_success 'renaming .kube or .docker does not uncover their config' '
-	guard mv $M/.kube $M/kube2 &&
-	guard mv $M/.docker $M/docker2 &&
+	ward_guard mv $M/.kube $M/kube2 &&
+	ward_guard mv $M/.docker $M/docker2 &&
 	echo VISIBLE-.kube/other.yaml >expect &&
 	test_cmp expect $M/kube2/other.yaml &&
 	test_must_fail cat $M/kube2/config &&
@@ -687,7 +664,7 @@ test_expect_success 'renaming .kube or .docker does not uncover their config' '
 '
 
 test_expect_success 'renaming build/ does not uncover build/secrets/' '
-	guard mv $M/build $M/build2 &&
+	ward_guard mv $M/build $M/build2 &&
 	ls -A $M/build2 >actual &&
 	test_file_is_empty actual &&
 	test_must_fail cat $M/build2/secrets/token.txt
@@ -706,7 +683,7 @@ test_expect_success 'no canary in the view or the upper after the renames' '
 test_expect_success 'renaming a directory after reading inside it works' '
 	cat $M/sub2/visible.txt >/dev/null &&
 	ls -A $M/sub2/.kube >/dev/null &&
-	guard mv $M/sub2 $M/sub3 &&
+	ward_guard mv $M/sub2 $M/sub3 &&
 	echo "VISIBLE sub" >expect &&
 	test_cmp expect $M/sub3/visible.txt &&
 	test_must_fail cat $M/sub3/.env &&

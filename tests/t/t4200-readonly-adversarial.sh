@@ -10,29 +10,6 @@ test_description='read-only paths refuse every write syscall'
 P=project
 M=mnt
 
-# guard CMD...: runs CMD, but when it has not returned after 5 seconds (a
-# deadlocked daemon), kills the daemon, which unblocks CMD, removes the
-# dead mount and fails; so that a hang is one failed test, not a stuck
-# test run.
-guard() {
-	local pid end=$((SECONDS + 5))
-	"$@" &
-	pid=$!
-	while test_pid_alive $pid; do
-		if test $SECONDS -ge $end; then
-			echo "guard: '$*' hangs; killing the daemon" >&2
-			kill -KILL "$WARD_PID"
-			ward_wait_exit "$WARD_PID"
-			wait $pid
-			fusermount3 -uz "$WARD_MNT" 2>/dev/null ||
-				umount -l "$WARD_MNT"
-			return 1
-		fi
-		sleep 0.05
-	done
-	wait $pid
-}
-
 RO_FILES="
 .git/config
 .git/HEAD
@@ -374,7 +351,7 @@ test_expect_success 'unmount; the project is unchanged' '
 # back.  (Fresh sessions: nothing below a renamed directory is cached.)
 test_expect_success 'moving .github away, then recreating .github/workflows/' '
 	ward_mount &&
-	{ guard mv $M/.github $M/gh2; true; } &&
+	{ ward_guard mv $M/.github $M/gh2; true; } &&
 	{ mkdir -p $M/.github/workflows 2>/dev/null; true; } &&
 	{ echo "on: evil" >$M/.github/workflows/x.yml 2>/dev/null; true; } &&
 	{ echo "on: evil" >$M/.github/workflows/new.yml 2>/dev/null; true; } &&
@@ -389,7 +366,7 @@ test_expect_success 'editing .github/workflows/ under another name, moving it ba
 	ward_umount &&
 	ward_mount -s $WARD_SESSION &&
 	{ rm -rf $M/.github 2>/dev/null; true; } &&
-	{ guard mv -T $M/gh2 $M/.github 2>/dev/null; true; } &&
+	{ ward_guard mv -T $M/gh2 $M/.github 2>/dev/null; true; } &&
 	ward_is_mounted "$TRASH_DIRECTORY/$M" &&
 	test_cmp $P/.github/workflows/x.yml $M/.github/workflows/x.yml
 '
