@@ -3,7 +3,7 @@
 # they are missing.  As root it installs them; otherwise it prints the one
 # command to run.
 pkgs="build-essential pkg-config libfuse3-dev fuse3 libgit2-dev libpcre2-dev
-libinih-dev git python3 attr acl mandoc"
+libinih-dev libseccomp-dev bubblewrap git python3 attr acl mandoc"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

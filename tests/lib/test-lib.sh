@@ -117,7 +117,9 @@ mkdir -p "$test_root_" || {
 # /tmp (a checkout there) would vanish inside it.  Use /var/tmp instead.
 case $(cd "$test_root_" && pwd -P)/ in
 /tmp/*)
-	test_root_=/var/tmp/wardfs-tests-$(id -u)
+	# keyed by checkout: two checkouts may run their suites at once
+	test_root_=/var/tmp/wardfs-tests-$(id -u)-$(printf '%s' "$TEST_DIRECTORY" |
+		cksum | cut -d' ' -f1)
 	mkdir -p "$test_root_" || {
 		echo "Bail out! cannot create '$test_root_'"
 		exit 1
