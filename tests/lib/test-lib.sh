@@ -28,8 +28,8 @@
 # trash directory under DIR).  Environment: WARDFS_BIN (the binary, default
 # the repository's ./wardfs), WARDFS_TEST_ROOT (as --root), CI (a missing
 # /dev/fuse is a failure, not a skip), WARD_TIMEOUT (seconds to wait for a
-# mount or an exit, default 10), WARD_TEST_TIMEOUT (seconds a test body may
-# run before the watchdog kills the daemons, default 60), WARD_NO_FUSE=t
+# mount or an exit, default 60), WARD_TEST_TIMEOUT (seconds a test body may
+# run before the watchdog kills the daemons, default 600), WARD_NO_FUSE=t
 # before sourcing (script needs no mount).
 
 # ---------------------------------------------------------------------
@@ -68,10 +68,10 @@ while test $# -gt 0; do
 done
 
 # One timeout for every bounded wait (mount ready, daemon exit).
-: "${WARD_TIMEOUT:=10}"
+: "${WARD_TIMEOUT:=60}"
 # A test body running longer than this is stuck (a deadlocked daemon):
 # the watchdog kills the script's daemons, so that the hung calls fail.
-: "${WARD_TEST_TIMEOUT:=60}"
+: "${WARD_TEST_TIMEOUT:=600}"
 
 # A predictable environment: no user configuration, no pager, no colour.
 export LC_ALL=C LANG=C TZ=UTC
